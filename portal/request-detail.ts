@@ -15,6 +15,7 @@ import type {
   TransitionDTO,
   UserDTO,
 } from './atlassian/types.js';
+import type { CustomerAccounts } from './customer-accounts.js';
 import { NotVisibleError, type Reader, type RequestService, type VisibleRequest } from './requests.js';
 
 export interface RequestDetail extends VisibleRequest {
@@ -27,7 +28,7 @@ export interface RequestDetail extends VisibleRequest {
   comments: CommentDTO[];
   /** Earlier comments than those read exist (a list longer than is read, ADR 0225, 0293): the page says so. */
   earlierCommentsUnread: boolean;
-  /** The files the customer may open: every attachment except those added with an internal comment. */
+  /** The files the customer may open: those known public (`customerAttachments`). */
   attachments: AttachmentDTO[];
   approvals: ApprovalDTO[];
   /** Empty for a customer who may not change the request. */
@@ -52,44 +53,56 @@ export interface CommentsRead {
   internal: CommentDTO[] | undefined;
 }
 
-/** Every one of these comments' files is known (its file list read to its end). */
-const allFilesKnown = (comments: readonly CommentDTO[]) =>
-  comments.every((c) => c.attachments !== undefined && c.attachments.isLastPage !== false);
-
 const fileIds = (comments: readonly CommentDTO[]) =>
   new Set(comments.flatMap((c) => (c.attachments?.values ?? []).flatMap((a) => attachmentId(a) ?? [])));
 
 /**
- * The attachments a customer may see, decided from what is known (the service account, an agent, is
- * shown every file). When every internal comment is known with its files: all but those files. When
- * not: only the files of the public comments read; a file of the request that no public comment read
- * added is not offered, since it may be an unread internal comment's.
+ * The attachments a customer may see, decided from what is known: Atlassian shows the service account
+ * (an agent) every file and says of none whether it is public (ADR 0375). Known public: a file of a
+ * public comment read, and a file `publicAuthors` added (a customer, who can add no other, or the
+ * portal's own service account, which adds public files only); never one of an internal comment read.
+ * Any other file (one an agent added without a comment, or with a comment not read) is not offered.
  */
 export function customerAttachments(
   attachments: readonly AttachmentDTO[],
   read: CommentsRead,
+  publicAuthors: ReadonlySet<string>,
 ): AttachmentDTO[] {
-  const offered = (keep: (id: string) => boolean) =>
-    attachments.filter((a) => {
-      const id = attachmentId(a);
-      return id !== undefined && keep(id);
-    });
-  const internal = read.internal;
-  if (internal !== undefined && allFilesKnown(internal)) {
-    const hidden = fileIds(internal);
-    return offered((id) => !hidden.has(id));
-  }
-  const shown = fileIds(read.comments.filter((c) => c.public === true));
-  return offered((id) => shown.has(id));
+  const hidden = fileIds(read.internal ?? read.comments.filter((c) => c.public !== true));
+  const inPublicComments = fileIds(read.comments.filter((c) => c.public === true));
+  return attachments.filter((a) => {
+    const id = attachmentId(a);
+    if (id === undefined || hidden.has(id)) return false;
+    return inPublicComments.has(id) || publicAuthors.has(a.author?.accountId ?? '');
+  });
 }
+
+/** The authors of the files no public comment read added: whether they are customers decides those. */
+const undecidedAuthors = (
+  attachments: readonly AttachmentDTO[],
+  read: CommentsRead,
+  serviceAccountId: string,
+) => {
+  const inPublicComments = fileIds(read.comments.filter((c) => c.public === true));
+  return attachments.flatMap((a) => {
+    const author = a.author?.accountId;
+    const id = attachmentId(a);
+    return author === undefined || author === serviceAccountId || inPublicComments.has(id ?? '')
+      ? []
+      : [author];
+  });
+};
 
 export class RequestDetails {
   readonly #client: AtlassianClient;
   readonly #requests: RequestService;
 
-  constructor(client: AtlassianClient, requests: RequestService) {
+  readonly #customers: CustomerAccounts;
+
+  constructor(client: AtlassianClient, requests: RequestService, customers: CustomerAccounts) {
     this.#client = client;
     this.#requests = requests;
+    this.#customers = customers;
   }
 
   /** Everything the detail page shows, or NotVisibleError (RequestService.visible decides). */
@@ -174,12 +187,17 @@ export class RequestDetails {
     request: CustomerRequestDTO,
     every = this.#attachments(issueKey, request),
   ): Promise<{ comments: CommentDTO[]; earlierCommentsUnread: boolean; attachments: AttachmentDTO[] }> {
-    const [attachments, read] = await Promise.all([every, this.#comments(issueKey, request.comments)]);
+    const [attachments, read, serviceAccountId] = await Promise.all([
+      every,
+      this.#comments(issueKey, request.comments),
+      this.#client.serviceAccountId(),
+    ]);
+    const customers = await this.#customers.among(undecidedAuthors(attachments, read, serviceAccountId));
     return {
       // Belt and braces: only public comments, whatever the API returned.
       comments: read.comments.filter((c) => c.public === true),
       earlierCommentsUnread: !read.complete,
-      attachments: customerAttachments(attachments, read),
+      attachments: customerAttachments(attachments, read, new Set([serviceAccountId, ...customers])),
     };
   }
 

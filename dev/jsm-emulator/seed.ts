@@ -63,13 +63,15 @@ export interface SeedComment {
   public?: boolean;
   created?: string;
   /** Files added with the comment (by its author); internal with an internal comment. */
-  attachments?: Omit<SeedAttachment, 'author'>[];
+  attachments?: Omit<SeedAttachment, 'author' | 'public'>[];
 }
 export interface SeedAttachment {
   filename: string;
   mimeType?: string;
   content: string;
   author?: string;
+  /** A file of the request's own (no comment) an agent added as internal: false. */
+  public?: boolean;
 }
 export interface SeedApproval {
   name?: string;
@@ -245,7 +247,7 @@ export const SEED_SCHEMA = {
               },
             },
           },
-          attachments: { type: 'array', items: attachment({ author: str }) },
+          attachments: { type: 'array', items: attachment({ author: str, public: { type: 'boolean' } }) },
           approvals: {
             type: 'array',
             items: {

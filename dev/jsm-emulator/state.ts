@@ -78,8 +78,14 @@ export interface Attachment {
   content: Buffer;
   authorId: string;
   created: number;
+  /**
+   * False: an agent added it as internal, with no comment (Jira's issue view). Atlassian keeps a
+   * file's visibility on the file and shows it to no caller: customers are listed public files only,
+   * an agent (the portal's service account) every file alike (ADR 0375).
+   */
+  public?: boolean;
 }
-export interface TemporaryAttachment extends Omit<Attachment, 'id'> {
+export interface TemporaryAttachment extends Omit<Attachment, 'id' | 'public'> {
   temporaryAttachmentId: string;
   serviceDeskId: string;
 }
@@ -467,6 +473,7 @@ export function buildState(seed: Seed, now = Date.now()): EmulatorState {
         content: Buffer.from(a.content, a.mimeType?.startsWith('text/') === false ? 'base64' : 'utf8'),
         authorId,
         created,
+        ...(a.public === undefined ? {} : { public: a.public }),
       };
       request.attachments.push(attachment);
       return attachment.id;

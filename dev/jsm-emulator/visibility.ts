@@ -40,11 +40,12 @@ export function canSeeComment(caller: User, comment: { public: boolean }): boole
   return caller.kind === 'agent' || comment.public;
 }
 
-/** A customer never sees a file that was added with an internal comment. */
+/** A customer sees public files only: none added with an internal comment, nor added as internal. */
 export function canSeeAttachment(caller: User, request: CustomerRequest, attachmentId: string): boolean {
   return (
     caller.kind === 'agent' ||
-    !request.comments.some((c) => !c.public && c.attachmentIds.includes(attachmentId))
+    (request.attachments.find((a) => a.id === attachmentId)?.public !== false &&
+      !request.comments.some((c) => !c.public && c.attachmentIds.includes(attachmentId)))
   );
 }
 

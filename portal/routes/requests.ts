@@ -8,6 +8,7 @@ import { en } from '../../common/i18n/messages/en.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import type { OrganizationDTO } from '../atlassian/types.js';
 import { authoredBody } from '../comment-author.js';
+import { CustomerAccounts } from '../customer-accounts.js';
 import { filesById, fileView, THUMBNAIL_TYPES } from '../files.js';
 import { contentDisposition } from '../http/content-disposition.js';
 import { CLIENT_IDLE_MS, streamThrough } from '../http/stream-through.js';
@@ -91,7 +92,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     moved: 'request.notice.moved',
   };
 
-  const details = new RequestDetails(client, requests);
+  const details = new RequestDetails(client, requests, new CustomerAccounts(client, services.cacheTtlMs));
   const siteOrigin = new URL(services.spec.atlassian.siteUrl).origin;
 
   const renderDetail = async (

@@ -85,6 +85,36 @@ describe('JSM emulator: what a customer caller may see and do', () => {
       (await as('alice@acme.test')('GET', `${SD}/request/${key}/comment/${internal.id}`)).status,
     ).to.equal(404);
   });
+  it('lists a customer only public files: none of an internal comment nor one added as internal; an agent all alike', async () => {
+    const key = summaryKey('Laptop screen flickers');
+    const r = emulator.state.requestByIdOrKey(key)!;
+    const ian = emulator.state.userByEmail('ian.it@acme.test')!.accountId;
+    r.attachments.push({
+      id: '99301',
+      filename: 'vendor-quote.txt',
+      mimeType: 'text/plain',
+      content: Buffer.from('quote'),
+      authorId: ian,
+      created: Date.now(),
+      public: false,
+    });
+    const names = async (who: string) =>
+      (((await as(who)('GET', `${SD}/request/${key}/attachment`)).body as Json).values as Json[]).map(
+        (a) => a.filename,
+      );
+    try {
+      expect(await names('alice@acme.test')).to.deep.equal(['flicker.txt', 'screen.png']);
+      const agent = specClient({ baseUrl: emulator.url, ...SERVICE_ACCOUNT });
+      const all = ((await agent('GET', `${SD}/request/${key}/attachment`)).body as Json).values as Json[];
+      expect(all.map((a) => a.filename)).to.deep.equal(['flicker.txt', 'screen.png', 'vendor-quote.txt']);
+      expect(Object.keys(all[2]!), 'no field tells an agent which file is public').to.not.include('public');
+      expect((await as('alice@acme.test')('GET', `${SD}/request/${key}/attachment/99301`)).status).to.equal(
+        404,
+      );
+    } finally {
+      r.attachments.pop();
+    }
+  });
   it('refuses internal comments, raising on behalf, SLAs and admin calls to customers with 403', async () => {
     const alice = as('alice@acme.test');
     const key = summaryKey('Printer on 3rd floor jams every morning');

@@ -159,7 +159,8 @@ describe('portal: everything Atlassian returns, rendered in Chromium (stored XSS
       filename,
       mimeType,
       content: Buffer.from(content),
-      authorId: agent.accountId,
+      // The customer's own files: a file an agent adds without a comment is not offered (ADR 0375).
+      authorId: alice.accountId,
       created: Date.now() - 60_000,
     });
     request.attachments.push(

@@ -380,6 +380,42 @@ describe('portal request detail', () => {
       expect((await alice.fetch(`/requests/${r.key}/attachment/${txt.id}/thumbnail`)).status).to.equal(404);
     });
 
+    it('offers no file an agent added without a comment: Atlassian tells the service account no file’s visibility (ADR 0375)', async () => {
+      const r = request('Laptop screen flickers');
+      const byEmail = (email: string) => [...h.emulator.state.users.values()].find((u) => u.email === email)!;
+      const file = (id: string, filename: string, authorId: string, visibility: { public?: boolean }) =>
+        r.attachments.push({
+          id,
+          filename,
+          mimeType: 'text/plain',
+          content: Buffer.from(filename),
+          authorId,
+          created: Date.now(),
+          ...visibility,
+        });
+      const ian = byEmail('ian.it@acme.test').accountId;
+      const bot = byEmail('portal-bot@acme.test').accountId;
+      const kept = r.attachments.length;
+      // Internal, as Jira's issue view adds a file; and one Atlassian holds public: the service
+      // account, an agent, is answered both alike.
+      file('99201', 'vendor-quote.txt', ian, { public: false });
+      file('99202', 'driver-notes.txt', ian, {});
+      // The portal's own upload (the raise form's files), and the customer's own: public.
+      file('99203', 'raised-with.txt', bot, {});
+      try {
+        const page = (await alice.text(`/requests/${r.key}`)).body;
+        expect(page).to.not.include('vendor-quote').and.not.include('driver-notes');
+        expect(page).to.include('raised-with.txt').and.include('flicker.txt');
+        for (const id of ['99201', '99202'])
+          expect((await alice.fetch(`/requests/${r.key}/attachment/${id}`)).status, id).to.equal(404);
+        const own = await alice.fetch(`/requests/${r.key}/attachment/99203`);
+        expect(own.status).to.equal(200);
+        expect(await own.text()).to.equal('raised-with.txt');
+      } finally {
+        r.attachments.length = kept;
+      }
+    });
+
     it('refuses thumbnails it may not serve: an SVG, a file of an internal comment, another request’s file', async () => {
       const r = request('Laptop screen flickers');
       r.attachments.push({
