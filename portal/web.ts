@@ -111,6 +111,7 @@ function announcementIn(
 
 export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTelemetry): PortalWeb {
   const portalOrigin = new URL(spec.portal.url).origin;
+  const siteOrigin = new URL(spec.atlassian.siteUrl).origin;
   const timeZoneCookie = cookiePolicy(spec.portal.url).timeZone;
   // A draft lives no longer than a session of its writer left idle since it was sent (ADR 0309).
   const { idleSeconds, absoluteSeconds } = sessionTimeoutsOf(spec);
@@ -136,6 +137,7 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
       timeZoneCookie,
       draftSeconds,
       signInAgainTo: res.locals[SIGN_IN_AGAIN_TO] as string | undefined,
+      siteOrigin,
     };
   };
   const send = (res: Response, page: SafeHtml, status = 200) => {

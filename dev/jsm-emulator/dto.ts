@@ -1,5 +1,6 @@
 // State -> the JSON shapes of Atlassian's servicedeskapi (component schemas of the OpenAPI spec).
 
+import { renderWiki } from '../../common/wiki-render.js';
 import { jiraSchema, presentFieldValue } from './fields.js';
 import { REQUEST_TYPE_ICON_IDS } from './routes/avatars.js';
 import type {
@@ -14,7 +15,6 @@ import type {
   User,
 } from './state.js';
 import { canSeeAttachment, canSeeComment } from './visibility.js';
-import { renderWiki } from './wiki.js';
 import { statusNamed } from './workflow.js';
 
 /** Where links point: the site's base URL (`http://127.0.0.1:PORT`). */

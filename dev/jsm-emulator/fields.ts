@@ -1,7 +1,7 @@
 // Request type fields: their Jira schema, the values a create request may send for them (the
 // "Field input formats" of the servicedeskapi), and how a stored value is shown back.
 
-import { renderWiki, type WikiContext } from './wiki.js';
+import { renderWiki, type WikiContext } from '../../common/wiki-render.js';
 
 export const FIELD_KINDS = [
   'text',

@@ -2,6 +2,7 @@
 // (cross references checked here, with YAML paths) and mutated by the API handlers.
 import { createHash } from 'node:crypto';
 import { ConfigError, type ConfigProblem } from '../../common/errors.js';
+import { mentionsIn, type WikiContext } from '../../common/wiki-render.js';
 import {
   type FieldDef,
   type FieldOption,
@@ -12,7 +13,6 @@ import {
   type StoredValue,
 } from './fields.js';
 import { SEED_SUBJECT, type Seed, type SeedAttachment, type SeedField, type SeedOption } from './seed.js';
-import { mentionsIn, type WikiContext } from './wiki.js';
 import { statusNamed, TRANSITIONS, type Transition } from './workflow.js';
 
 export interface User {

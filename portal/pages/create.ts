@@ -8,6 +8,7 @@ import type { PageReference } from '../reference.js';
 import { csrfField, layout, type PageContext, writeKeyField } from './layout.js';
 import { referenceLine } from './reference.js';
 import { type Problem, problemText } from './refusals.js';
+import { typeDescription, typeHelpText } from './request-type-text.js';
 import { suggestionsPanel } from './suggestions.js';
 import { ACCEPTED_LIST, ACCEPTED_UPLOADS, MAX_CREATE_FILES, uploadRefusalText } from './uploads.js';
 
@@ -207,8 +208,8 @@ export function createPage(
     type.name,
     html`<nav aria-label="${t('layout.breadcrumb')}"><a href="/">${t('home.title')}</a> / <a href="/desk/${seg(desk.id)}">${desk.name}</a></nav>
     <h1 class="type-title"><img src="/desk/${seg(desk.id)}/icon/${seg(type.id)}" alt="" width="32" height="32"> ${type.name}</h1>
-    ${type.description ? html`<p class="muted">${type.description}</p>` : ''}
-    ${type.helpText ? html`<p>${type.helpText}</p>` : ''}
+    ${typeDescription(ctx, type)}
+    ${typeHelpText(ctx, type)}
     ${state.message || general.length > 0 ? html`<div class="alert" role="alert">${state.message ?? ''} ${general.map(([, m]) => html`<div>${m}</div>`)}${state.linkMyRequests ? html` <a href="/requests">${t('create.myRequests')}</a>` : ''}${state.reference ? html`<br>${referenceLine(ctx, state.reference)}` : ''}</div>` : ''}
     <form class="card" method="post" action="/desk/${seg(desk.id)}/create/${seg(type.id)}" enctype="multipart/form-data" novalidate data-draft${state.newWriteKey ? ' data-draft-new-key' : ''}>
       ${csrfField(state.csrf)}${writeKeyField(state.writeKey)}

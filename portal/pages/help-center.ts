@@ -6,6 +6,7 @@ import type { HelpResults } from '../help-search.js';
 import type { Article, ArticleHit } from '../knowledge-base.js';
 import { SIGN_IN_PATH } from '../return-path.js';
 import { layout, type PageContext } from './layout.js';
+import { typeDescription } from './request-type-text.js';
 import { richText } from './rich-text.js';
 
 /** Who is looking: a signed-in customer, or an anonymous reader of the knowledge base. */
@@ -54,7 +55,7 @@ export function homePage(
       ${
         search.requestTypes.length === 0
           ? html`<p class="empty">${t('home.requestTypesNoResults')}</p>`
-          : html`<ul class="articles">${search.requestTypes.map((hit) => html`<li><a href="/desk/${seg(hit.desk.id)}/create/${seg(hit.type.id)}"><strong>${hit.type.name}</strong></a> <span class="muted">(${hit.desk.name})</span><br><span class="muted">${hit.type.description ?? ''}</span></li>`)}</ul>`
+          : html`<ul class="articles">${search.requestTypes.map((hit) => html`<li><a href="/desk/${seg(hit.desk.id)}/create/${seg(hit.type.id)}"><strong>${hit.type.name}</strong></a> <span class="muted">(${hit.desk.name})</span>${typeDescription(ctx, hit.type)}</li>`)}</ul>`
       }</section>`
     : '';
   return layout(
@@ -181,7 +182,7 @@ export function deskPage(
           ? html`<p class="empty">${t('desk.noMatches')}</p>`
           : html`<ul class="types" role="list">${shown.map(
               (t) =>
-                html`<li class="card type"><img src="${deskPath}/icon/${seg(t.id)}" alt="" width="32" height="32"><div><a href="${deskPath}/create/${seg(t.id)}"><strong>${t.name}</strong></a><br><span class="muted">${t.description ?? ''}</span></div></li>`,
+                html`<li class="card type"><img src="${deskPath}/icon/${seg(t.id)}" alt="" width="32" height="32"><div><a href="${deskPath}/create/${seg(t.id)}"><strong>${t.name}</strong></a>${typeDescription(ctx, t)}</div></li>`,
             )}</ul>`
       }
       </section>

@@ -27,6 +27,8 @@ export interface PageContext {
   draftSeconds: number;
   /** A message page offers to sign in again, back to this path (web.ts SIGN_IN_AGAIN_TO). */
   signInAgainTo?: string | undefined;
+  /** The Atlassian site's origin: in a text Atlassian gives as markup, a link there is its text alone. */
+  siteOrigin: string;
 }
 
 const STYLE = (primary: string) => `

@@ -2,7 +2,7 @@
 // account's comments (ADR 0080), and the sizes people read.
 import { expect } from 'chai';
 import { createTranslator } from '../../common/i18n/index.js';
-import { renderWiki } from '../../dev/jsm-emulator/wiki.js';
+import { renderWiki } from '../../common/wiki-render.js';
 import { authoredBody, commentAuthor, withoutAuthorParagraph } from '../../portal/comment-author.js';
 
 const BOT = 'bot-account';

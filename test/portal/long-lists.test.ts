@@ -3,8 +3,8 @@
 // to its last page, however long, up to a bound past which the page fails closed and says so
 // (ATLASSIAN_LIST_TOO_LONG); the status history, only shown, says when it is cut (ADR 0257).
 import { expect } from 'chai';
+import { renderWiki } from '../../common/wiki-render.js';
 import type { Attachment, CustomerRequest } from '../../dev/jsm-emulator/state.js';
-import { renderWiki } from '../../dev/jsm-emulator/wiki.js';
 import * as portal from '../../testkit/portal-harness.js';
 
 describe('portal: request lists longer than 20 pages (ADR 0257)', () => {

@@ -16,6 +16,14 @@ describe('portal raise a request: on behalf of, share with, multi-select and hin
   let alice: Browser;
   useHarness(async (started) => {
     h = started;
+    // Wiki markup, as a desk's admin writes a request type's description and help text (ADR 0375).
+    const hardware = [...h.emulator.state.requestTypes.values()].find(
+      (t) => t.name === 'Request new hardware',
+    )!;
+    hardware.description = 'Laptops, _monitors_ and docks.';
+    hardware.helpText =
+      'Ask your *manager* first.\nThen read [the hardware policy|https://intranet.acme.test/hardware].\n\n' +
+      '[Reset|javascript:alert(1)] {html}<img src=x onerror=alert(1)>{html} [profile|~accountid:x]';
     alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
   });
   const user = (email: string) => h.emulator.state.userByEmail(email)!;
@@ -34,6 +42,26 @@ describe('portal raise a request: on behalf of, share with, multi-select and hin
     for (const [k, v] of fields) body.append(k, v);
     return alice.fetch(path, { method: 'POST', body, headers: { origin: h.url } });
   };
+
+  it('renders a request type’s description and help text from their wiki markup, as the native portal does', async () => {
+    const form = (await alice.text(`/desk/1/create/${typeId('Request new hardware')}`)).body;
+    expect(form).to.include('<div class="muted"><p>Laptops, <em>monitors</em> and docks.</p></div>');
+    expect(form).to.include(
+      '<div class="help-text"><p>Ask your <b>manager</b> first.<br />\nThen read <a href="https://intranet.acme.test/hardware"',
+    );
+    expect(form).to.include('>the hardware policy</a>.</p>');
+    expect(form, 'never the markup itself')
+      .to.not.include('*manager*')
+      .and.not.include('[the hardware policy|');
+    // Markup it does not render is text, escaped: no script link, no HTML of the admin's own.
+    expect(form).to.include('{html}&lt;img src=x onerror=alert(1)&gt;{html}');
+    expect(form)
+      .to.not.match(/href="javascript:/i)
+      .and.not.include('<img src=x');
+    // In the desk's list, found by a word of its description.
+    const desk = (await alice.text('/desk/1?q=docks')).body;
+    expect(desk).to.include('<div class="muted"><p>Laptops, <em>monitors</em> and docks.</p></div>');
+  });
 
   it('offers the colleagues of her organizations only, and Acme Corp to share with', async () => {
     const form = (await alice.text(`/desk/1/create/${typeId('Get IT help')}`)).body;

@@ -5,9 +5,9 @@
 // warm view, counted at the emulator, without caching who may see what.
 import { expect } from 'chai';
 import { escapeHtml } from '../../common/http/html.js';
+import { renderWiki } from '../../common/wiki-render.js';
 import type { EmulatorCall } from '../../dev/jsm-emulator/emulator.js';
 import type { Comment, CustomerRequest } from '../../dev/jsm-emulator/state.js';
-import { renderWiki } from '../../dev/jsm-emulator/wiki.js';
 import { cookiePolicy } from '../../portal/cookies.js';
 import { validateAgainstSpec } from '../../testkit/atlassian-spec.js';
 import { type Browser, csrfOf, type Harness, signIn, useHarness } from '../../testkit/portal-harness.js';

@@ -4,7 +4,7 @@
 // escapes and line breaks left to right as Jira's notation says.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { renderWiki } from '../../dev/jsm-emulator/wiki.js';
+import { renderWiki } from '../../common/wiki-render.js';
 import { namesFiles, withoutHiddenFiles } from '../../portal/wiki-files.js';
 
 const wiki = {

@@ -3,7 +3,7 @@
 // right as Jira's notation says.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { mentionsIn, renderWiki } from '../../dev/jsm-emulator/wiki.js';
+import { mentionsIn, renderWiki } from '../../common/wiki-render.js';
 import { withoutMentions } from '../../portal/wiki-mentions.js';
 
 const ID = '5b10407db07e9614f07dd790';

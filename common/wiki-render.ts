@@ -8,14 +8,22 @@
 // its profile, and notifies that account (`mentionsIn`); an issue key is a link to the issue when
 // one exists (struck through when it is done). A backslash escapes the character after it (`\[`
 // is a `[`), and two are a line break, read left to right, as Jira's notation says.
-import type { Attachment } from './state.js';
+// The JSM emulator answers with it where Atlassian renders; the portal renders with it what Atlassian
+// gives only as markup (a request type's description and help text, ADR 0375), and cleans the result.
+
+/** A file of the request, as `[^name]` and `!name!` find it. */
+export interface WikiFile {
+  id: string;
+  filename: string;
+  mimeType: string;
+}
 
 export interface WikiContext {
   /** The site's base URL. */
   base: string;
   issueKey: string;
   /** The request's attachments: `[^name]` names the latest one with that file name. */
-  attachments: readonly Pick<Attachment, 'id' | 'filename' | 'mimeType'>[];
+  attachments: readonly WikiFile[];
   /** The account with this id, for a mention (none: not resolved). */
   user?: (accountId: string) => { displayName: string } | undefined;
   /** The issue with this key, for an issue key in the text (none: not linked). */
@@ -97,7 +105,7 @@ function inline(text: string, ctx: WikiContext): string {
   return (out + escaped(text.slice(last))).replace(/\n/g, '<br/>\n');
 }
 
-/** The HTML Jira renders for a comment body written in wiki markup. */
+/** The HTML Jira renders for a text written in wiki markup (a comment's body, a field's value). */
 export function renderWiki(body: string, ctx: WikiContext): string {
   return body
     .replace(/\r\n?/g, '\n')

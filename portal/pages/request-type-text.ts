@@ -1,0 +1,28 @@
+/**
+ * A request type's description and help text as the native portal shows them: JSM keeps them as wiki
+ * markup and its portal renders them (its page model's `descriptionHtml`, `introHtml`), while the
+ * servicedeskapi's RequestTypeDTO gives only the markup, with no rendered form. So the portal renders
+ * the markup itself (common/wiki-render.ts) and cleans the HTML as a customer's own text is cleaned
+ * (portal/sanitize.ts): no script or foreign markup, no file or account of the site, a link to the
+ * site its text alone (ADR 0375).
+ */
+import { html, SafeHtml } from '../../common/http/html.js';
+import { renderWiki } from '../../common/wiki-render.js';
+import type { RequestTypeDTO } from '../atlassian/types.js';
+import { sanitizeCommentHtml } from '../sanitize.js';
+import type { PageContext } from './layout.js';
+
+function rendered(ctx: PageContext, markup: string): SafeHtml {
+  const { siteOrigin } = ctx;
+  const dirty = renderWiki(markup, { base: siteOrigin, issueKey: '', attachments: [] });
+  const clean = sanitizeCommentHtml(dirty, { siteOrigin, file: () => undefined, typedByCustomer: true });
+  return new SafeHtml(clean.value.replace(/\s*<p>\s*<\/p>/g, '').trim());
+}
+
+/** The description under a request type's name: in a list, and atop its raise form. */
+export const typeDescription = (ctx: PageContext, type: RequestTypeDTO): SafeHtml =>
+  type.description ? html`<div class="muted">${rendered(ctx, type.description)}</div>` : html``;
+
+/** The help text atop a request type's raise form. */
+export const typeHelpText = (ctx: PageContext, type: RequestTypeDTO): SafeHtml =>
+  type.helpText ? html`<div class="help-text">${rendered(ctx, type.helpText)}</div>` : html``;
