@@ -427,22 +427,33 @@ export class AtlassianClient {
     return this.transport.call('/rest/api/3/user', { query: { accountId }, shape: USER });
   }
   /**
-   * Users by accountId, `USERS_PER_LOOKUP` a call (kept short so the query string stays small);
-   * ids Atlassian does not know are left out.
+   * Users by accountId, `USERS_PER_LOOKUP` ids a call (kept short so the query string stays small);
+   * ids Atlassian does not know are left out. The answer is a page (PageBeanUser) whose `maxResults`
+   * may be less than asked: each set of ids is read on from where its page ended until a page says
+   * it is the last (`isLast`), or holds nothing (ADR 0375).
    */
   async usersByAccountId(accountIds: readonly string[]): Promise<PlatformUserDTO[]> {
     const chunks: string[][] = [];
     for (let i = 0; i < accountIds.length; i += USERS_PER_LOOKUP)
       chunks.push(accountIds.slice(i, i + USERS_PER_LOOKUP));
-    const pages = await Promise.all(
-      chunks.map((chunk) =>
-        this.transport.call<{ values: PlatformUserDTO[] }>('/rest/api/3/user/bulk', {
-          query: { accountId: chunk, maxResults: chunk.length },
+    const read = await Promise.all(chunks.map((chunk) => this.#usersOf(chunk)));
+    return read.flat();
+  }
+  async #usersOf(accountIds: readonly string[]): Promise<PlatformUserDTO[]> {
+    const users: PlatformUserDTO[] = [];
+    // As many pages as ids at most: a page that holds one or more moves the reading on.
+    for (let page = 0; page < accountIds.length; page++) {
+      const { values, isLast } = await this.transport.call<{ values: PlatformUserDTO[]; isLast?: boolean }>(
+        '/rest/api/3/user/bulk',
+        {
+          query: { accountId: accountIds, startAt: users.length, maxResults: accountIds.length },
           shape: { ...USER, list: 'values' },
-        }),
-      ),
-    );
-    return pages.flatMap((p) => p.values);
+        },
+      );
+      users.push(...values);
+      if (isLast !== false || values.length === 0) break;
+    }
+    return users;
   }
   /** The service account this client calls as. */
   myself(): Promise<PlatformUserDTO> {

@@ -602,6 +602,36 @@ describe('portal Atlassian client', () => {
     });
   });
 
+  describe('reading users by accountId', () => {
+    it('reads every user asked for where Atlassian answers fewer a page than asked: on to the page that says it is the last', async () => {
+      const path = '/rest/api/3/user/bulk';
+      // PageBeanUser: `maxResults` "the maximum number of items that could be returned", `isLast`.
+      emulator.faults.set({
+        pathPrefix: path,
+        rewriteJson: (body: unknown) => {
+          const page = body as { values: unknown[]; isLast: boolean; maxResults: number };
+          return {
+            ...page,
+            maxResults: 4,
+            values: page.values.slice(0, 4),
+            isLast: page.isLast && page.values.length <= 4,
+          };
+        },
+      });
+      // Ten: one call's worth (50 at most a call), three pages of four.
+      const ids = [...emulator.state.users.values()].slice(0, 10).map((u) => u.accountId);
+      const from = exchanges.length;
+      const users = await client().usersByAccountId(ids);
+      expect(users.map((u) => u.accountId)).to.have.members(ids);
+      expect(users).to.have.length(ids.length);
+      const starts = exchanges
+        .slice(from)
+        .filter((e) => e.path.startsWith(`${path}?`))
+        .map((e) => Number(new URLSearchParams(e.path.split('?')[1]).get('startAt') ?? 0));
+      expect(starts).to.deep.equal([0, 4, 8]);
+    });
+  });
+
   describe('refusing a redirect', () => {
     const elsewhere: { method: string; url: string; headers: IncomingHttpHeaders }[] = [];
     const target = beside(
