@@ -27,6 +27,10 @@ export interface PortalTenantOptions {
   replicas?: number;
   /** `spec.portal.limits` (the defaults when absent). */
   limits?: Record<string, unknown>;
+  /** `metadata.uid`: which incarnation of the tenant the document is, as the operator writes it (ADR 0379). */
+  uid?: string;
+  /** `spec.portal.title` ('Acme Help Center' when absent). */
+  title?: string;
 }
 
 /**
@@ -57,16 +61,25 @@ export function writePortalTenant(config: string, secretsDir: string, options: P
   write(`${options.name}-atlassian`, 'email', SERVICE_ACCOUNT.email);
   write(`${options.name}-atlassian`, 'apiToken', SERVICE_ACCOUNT.apiToken);
   if (options.redisUrl) write(`${options.name}-redis`, 'url', options.redisUrl);
+  writePortalTenantDocument(config, options);
+  return brokerKey;
+}
+
+/**
+ * Writes the tenant's YAML at `config` alone, naming the Secrets writePortalTenant wrote: the same
+ * tenant edited, or deleted and re-created under its name with another `uid` (ADR 0379).
+ */
+export function writePortalTenantDocument(config: string, options: PortalTenantOptions): void {
   writeFileSync(
     config,
     stringify({
       apiVersion: 'jsm-sso.io/v1alpha1',
       kind: 'JsmSsoTenant',
-      metadata: { name: options.name },
+      metadata: { name: options.name, ...(options.uid ? { uid: options.uid } : {}) },
       spec: {
         portal: {
           url: options.portalUrl,
-          title: 'Acme Help Center',
+          title: options.title ?? 'Acme Help Center',
           ...(options.replicas ? { replicas: options.replicas } : {}),
           ...(options.limits ? { limits: options.limits } : {}),
         },
@@ -80,7 +93,6 @@ export function writePortalTenant(config: string, secretsDir: string, options: P
       },
     }),
   );
-  return brokerKey;
 }
 
 /**

@@ -6,6 +6,7 @@ import { CEL_COST_LIMIT, CelBudget, CelCostError, CRD_RULE_COST_LIMIT } from '..
 import { typicalClaimsProblem } from '../claim-expression.js';
 import type { ConfigProblem } from '../errors.js';
 import { type SchemaNode, tenantCrd } from './crd-schema.js';
+import { uidProblem } from './tenant-uid.js';
 
 /**
  * Validates a JsmSsoTenant document the way the Kubernetes API server would: structural schema
@@ -112,9 +113,14 @@ export function validateTenantDocument(document: unknown): ConfigProblem[] {
   if (!validate(document)) problems.push(...(validate.errors ?? []).map(toProblem));
   problems.push(...celProblems(tenantCrd().schema, document, ''));
   // The name's form is a CEL rule at the root of the CRD; offline, a document may have no name at all.
-  const doc = document as { metadata?: { name?: unknown } } | null;
+  const doc = document as { metadata?: { name?: unknown; uid?: unknown } } | null;
   if (typeof doc?.metadata?.name !== 'string') {
     problems.push({ path: 'metadata.name', message: 'required: a DNS label naming the tenant' });
+  }
+  // The API server writes it; a file may carry it (the operator's ConfigMap, a pool bundle): it keys the store.
+  if (doc?.metadata?.uid !== undefined) {
+    const problem = uidProblem(doc.metadata.uid, 'metadata.uid');
+    if (problem) problems.push(problem);
   }
   problems.push(...attributeMappingProblems(document as TenantLike));
   return dedupe(problems);

@@ -151,10 +151,11 @@ export function assertFirstFreeArguments(
 }
 
 /**
- * The name a tenant's keys are kept under: its id (`<namespace>/<name>`), and in a pool, where the
- * source knows it, the incarnation's identity (its metadata.uid, a label value: no `:`, `{` or `@`).
- * A tenant deleted and re-created under its name is another tenant, with another IdP and Atlassian
- * site; its predecessor's sessions, flows, replay markers and counters are none of its own (ADR 0371).
+ * The name a tenant's keys are kept under: its id (`<namespace>/<name>`), and where it is known (a
+ * pool's bundle, a dedicated part's tenant document) the incarnation's identity: its metadata.uid, a
+ * label value checked where it enters (config/tenant-uid.ts: no `:`, `@`, `{` or `}`). A tenant deleted
+ * and re-created under its name is another tenant, with another IdP and Atlassian site; its
+ * predecessor's sessions, flows, replay markers and counters are none of its own (ADRs 0371, 0379).
  */
 export function tenantKeyspace(tenant: string, uid?: string): string {
   return uid ? `${tenant}@${uid}` : tenant;

@@ -3,10 +3,16 @@ import { tenantId } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { SecretReader } from '../pool/source.js';
 import { isLoopbackHost, type RedisConnection, redisConnection, redisOptionsFor } from '../tls/index.js';
+import { tenantKeyspace } from './flow-store.js';
 import { MemoryFlowStore, POOL_MEMORY_STORE_SHARES } from './memory-store.js';
 import { RedisFlowStore, type RedisFlowStoreOptions } from './redis-store.js';
 
-/** A dedicated part's flow store: the tenant's spec.redis, else memory. `options`: tests' only (RedisFlowStore.open). */
+/**
+ * A dedicated part's flow store: the tenant's spec.redis, else memory. In Redis, the keys of the
+ * tenant's incarnation when its document carries its uid (the operator writes it): a tenant re-created
+ * under its name, on a Redis another tenant may share, inherits nothing (ADR 0379). `options`: tests'
+ * only (RedisFlowStore.open).
+ */
 export function createFlowStore(
   tenant: JsmSsoTenant,
   secrets: SecretReader,
@@ -15,7 +21,7 @@ export function createFlowStore(
 ): RedisFlowStore | MemoryFlowStore {
   const connection = redisOptionsFor(tenant, secrets);
   return connection
-    ? openRedis(connection, tenantId(tenant), logger, options)
+    ? openRedis(connection, tenantKeyspace(tenantId(tenant), tenant.metadata?.uid), logger, options)
     : new MemoryFlowStore(logger ? { logger } : {});
 }
 
@@ -46,10 +52,10 @@ export function createPoolFlowStore(
   return openRedis(connection, undefined, logger);
 }
 
-/** `tenant` undefined: a pool's connection, whose tenants are views. */
+/** `keyspace` (flow-store.ts:tenantKeyspace) undefined: a pool's connection, whose tenants are views. */
 function openRedis(
   connection: RedisConnection,
-  tenant: string | undefined,
+  keyspace: string | undefined,
   logger?: Logger,
   options?: RedisFlowStoreOptions,
 ): RedisFlowStore {
@@ -61,5 +67,5 @@ function openRedis(
       'Redis is reached without TLS; use rediss://, sentinels:// or clusters:// unless the network encrypts it',
     );
   }
-  return RedisFlowStore.open(address, tenant, connection.tls, options);
+  return RedisFlowStore.open(address, keyspace, connection.tls, options);
 }

@@ -309,7 +309,7 @@ function withScripts(redis: Redis | Cluster): FlowStoreScripts {
 
 /**
  * Every key of a tenant starts with this, on a dedicated part's connection and in a pool's view alike;
- * a pool's tenant with a uid has its incarnation's own (tenantKeyspace, ADR 0371).
+ * a tenant with a uid has its incarnation's own (tenantKeyspace, ADRs 0371, 0379).
  */
 export function tenantKeyPrefix(tenant: string, uid?: string): string {
   return `jsm-sso:${tenantKeyspace(tenant, uid)}:`;
@@ -347,13 +347,14 @@ export class RedisFlowStore implements FlowStore {
 
   /**
    * Connects to a standalone, Sentinel-managed or Cluster Redis. `tls` (required when the address
-   * says TLS) applies to every connection: data nodes, and sentinels too. `tenant` undefined opens
-   * a pool's connection, whose tenants each get a view(). `options` are for tests (production passes
-   * none): the budget of a marker's wait for a replica.
+   * says TLS) applies to every connection: data nodes, and sentinels too. `keyspace`: the dedicated
+   * part's tenant (its id, or tenantKeyspace of its id and uid); undefined opens a pool's connection,
+   * whose tenants each get a view(). `options` are for tests (production passes none): the budget of
+   * a marker's wait for a replica.
    */
   static open(
     address: RedisAddress,
-    tenant: string | undefined,
+    keyspace: string | undefined,
     tls?: ConnectionOptions,
     { replicaAckTimeoutMs }: RedisFlowStoreOptions = {},
   ): RedisFlowStore {
@@ -370,7 +371,7 @@ export class RedisFlowStore implements FlowStore {
       throw new Error(
         `replicaAckTimeoutMs must be a whole number of milliseconds from 1 to ${MAX_REPLICA_ACK_TIMEOUT_MS}, not ${replicaAckTimeoutMs}`,
       );
-    const prefix = tenant === undefined ? POOL_KEY_PREFIX : tenantKeyPrefix(tenant);
+    const prefix = keyspace === undefined ? POOL_KEY_PREFIX : tenantKeyPrefix(keyspace);
     const auth = {
       ...(address.username === undefined ? {} : { username: address.username }),
       ...(address.password === undefined ? {} : { password: address.password }),
@@ -423,9 +424,9 @@ export class RedisFlowStore implements FlowStore {
   }
 
   /**
-   * One tenant's store over this (a pool's) connection: `jsm-sso:<tenant>@<uid>:...` (with no uid, the
-   * keys a dedicated part of that tenant would write, `jsm-sso:<tenant>:...`), and closing it leaves
-   * the connection up.
+   * One tenant's store over this (a pool's) connection: `jsm-sso:<tenant>@<uid>:...` (with no uid,
+   * `jsm-sso:<tenant>:...`: the keys a dedicated part of that tenant writes from a document without
+   * one), and closing it leaves the connection up.
    */
   view(tenant: string, uid?: string): RedisFlowStore {
     return new RedisFlowStore(this.#redis, tenantKeyPrefix(tenant, uid), false);

@@ -182,7 +182,14 @@ export class DirectoryTenantSource implements TenantSource {
     const listener = this.#listener!;
     try {
       const tenant = loadTenantFile(join(folder, 'tenant.yaml'));
-      listener.upsert({ key: name, tenant, secrets: new SecretDirectory(join(folder, 'secrets')) });
+      // Which incarnation of the tenant this is, where its document says (ADR 0379).
+      const uid = tenant.metadata?.uid;
+      listener.upsert({
+        key: name,
+        tenant,
+        secrets: new SecretDirectory(join(folder, 'secrets')),
+        ...(uid ? { uid } : {}),
+      });
     } catch (err) {
       if (!(err instanceof JsmSsoError)) throw err;
       listener.invalid(name, err);

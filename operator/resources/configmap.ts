@@ -27,12 +27,17 @@ export function certificateKey(part: Part, next = false): string {
   return `${part}-signing${next ? '-next' : ''}.crt`;
 }
 
-/** The tenant as the parts load it: the applied document without status or server metadata. */
-export function tenantDocument(tenant: JsmSsoTenant): string {
+/**
+ * The tenant as the parts load it: the applied document without status or server metadata; with
+ * `uid`, its metadata.uid too, so that a dedicated part keys its Redis by the tenant's incarnation
+ * (ADR 0379). A projection's document goes without: its label carries the uid (ADR 0371), and a
+ * changed document would rebuild every pooled tenant's part at the operator's upgrade.
+ */
+export function tenantDocument(tenant: JsmSsoTenant, { uid }: { uid?: string | undefined } = {}): string {
   const document = {
     apiVersion: tenant.apiVersion ?? GROUP_VERSION,
     kind: tenant.kind ?? KIND,
-    metadata: { name: tenantName(tenant), namespace: tenantNamespace(tenant) },
+    metadata: { name: tenantName(tenant), namespace: tenantNamespace(tenant), ...(uid ? { uid } : {}) },
     spec: tenant.spec,
   };
   return stringify(document, { sortMapEntries: true });
@@ -40,7 +45,9 @@ export function tenantDocument(tenant: JsmSsoTenant): string {
 
 export function desiredConfigMap(context: DesiredContext): V1ConfigMap {
   const { tenant, secrets } = context;
-  const data: Record<string, string> = { [TENANT_KEY]: tenantDocument(tenant) };
+  const data: Record<string, string> = {
+    [TENANT_KEY]: tenantDocument(tenant, { uid: tenant.metadata?.uid }),
+  };
   for (const part of ['broker', 'portal'] as const) {
     const certificates = secrets[signingSecretName(tenant, part)]?.certificates ?? {};
     if (certificates['tls.crt']) data[certificateKey(part)] = certificates['tls.crt'];

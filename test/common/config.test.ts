@@ -114,6 +114,26 @@ describe('tenant configuration loader', () => {
     expect(problemsOf(doc).map((p) => p.path)).to.include('metadata.name');
   });
 
+  it('refuses a metadata.uid that is no label value (TENANT_UID_INVALID): a `:`, `@`, `{` or `}` would make its store keys ambiguous or a Redis Cluster hash tag', () => {
+    const refused = (uid: unknown) => {
+      const doc = validTenantDocument();
+      doc.metadata = { name: 'acme', uid };
+      return problemsOf(doc);
+    };
+    for (const uid of ['a:b', 'acme@x', '{tag}', 'a}', 'a{b', '', ' ', `${'a'.repeat(64)}`, 'x-', 42]) {
+      expect(refused(uid), JSON.stringify(uid)).to.deep.equal([
+        {
+          path: 'metadata.uid',
+          message:
+            'must be a Kubernetes label value (1 to 63 letters, digits, "-", "_" or ".", alphanumeric at both ends), as the API server writes metadata.uid',
+          code: 'TENANT_UID_INVALID',
+        },
+      ]);
+    }
+    for (const uid of ['0b8a51c4-3f1e-4d7e-9c55-6a1f7e2d9b10', 'uid-1', 'a'.repeat(63), 'A.b_c'])
+      expect(refused(uid), uid).to.deep.equal([]);
+  });
+
   it('refuses an attribute mapping whose CEL does not compile', () => {
     const doc = validTenantDocument();
     doc.spec.identityProviders[0].attributeMapping = {

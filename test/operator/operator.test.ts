@@ -1,6 +1,7 @@
 import type { V1Deployment, V1Ingress, V1Service } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import type { Registry } from 'prom-client';
+import { parse } from 'yaml';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import type { KubeClient, KubeObject } from '../../common/kube/client.js';
 import { contentDigest } from '../../operator/cached-owned.js';
@@ -165,6 +166,15 @@ describe('operator against a real API server', function () {
         'Service/acme-portal',
       ].sort(),
     );
+    // The parts load the tenant's document with its uid: their Redis keys are this incarnation's (ADR 0379).
+    const config = await env.client.get<KubeObject & { data: Record<string, string> }>(
+      objectPath(KINDS.configMap, namespace, 'acme-config'),
+    );
+    expect(parse(config!.data['tenant.yaml']!).metadata).to.deep.equal({
+      name: 'acme',
+      namespace,
+      uid: t.metadata.uid,
+    });
     // Generated signing Secrets; the fingerprint matches the broker's certificate.
     const signing = await env.client.get<KubeObject & { type: string }>(
       objectPath(KINDS.secret, namespace, 'acme-broker-signing'),

@@ -83,7 +83,8 @@ describe('operator dependent resources (pure)', () => {
       'tenant.yaml',
     ]);
     const doc = parse(cm.data!['tenant.yaml']!);
-    expect(doc.metadata).to.deep.equal({ name: 'acme', namespace: 'ns' });
+    // The uid: a dedicated part keys its Redis by the tenant's incarnation (ADR 0379).
+    expect(doc.metadata).to.deep.equal({ name: 'acme', namespace: 'ns', uid: 'uid-1' });
     expect(doc.status).to.equal(undefined);
   });
 

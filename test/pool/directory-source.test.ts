@@ -2,8 +2,8 @@ import { cpSync, linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, watch, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { stringify } from 'yaml';
-import type { JsmSsoError } from '../../common/errors.js';
+import { parse, stringify } from 'yaml';
+import { ConfigError, type JsmSsoError } from '../../common/errors.js';
 import {
   DirectoryTenantSource,
   type DirectoryTenantSourceOptions,
@@ -23,8 +23,11 @@ class Recorder implements TenantSourceListener {
   remove(key: string): void {
     this.calls.push({ call: 'remove', key });
   }
-  invalid(key: string, _error: JsmSsoError): void {
+  /** The refusals' errors, in order. */
+  readonly errors: ConfigError[] = [];
+  invalid(key: string, error: JsmSsoError): void {
     this.calls.push({ call: 'invalid', key });
+    if (error instanceof ConfigError) this.errors.push(error);
   }
   /** The calls after the first `from`. */
   since(from: number) {
@@ -123,6 +126,27 @@ describe('DirectoryTenantSource (tenants from a watched folder)', function () {
     rmSync(join(pool, 'd'), { recursive: true });
     await until(() => recorder.since(from).length > 0);
     expect(recorder.since(from)).to.deep.equal(['remove d']);
+  });
+
+  it("gives a bundle its tenant.yaml's metadata.uid (its incarnation's store keys, ADR 0379) and refuses one that is no label value", async () => {
+    addBundle(pool, 'a');
+    const recorder = await started(NO_RESCAN_MS);
+    expect(recorder.calls.at(-1)!.bundle!.uid, 'a document without one').to.equal(undefined);
+    const withUid = (uid: string) => {
+      const tenant = parse(tenantYaml('a'));
+      tenant.metadata.uid = uid;
+      return stringify(tenant);
+    };
+    let from = recorder.calls.length;
+    writeFileSync(join(pool, 'a', 'tenant.yaml'), withUid('0b8a51c4-3f1e-4d7e-9c55-6a1f7e2d9b10'));
+    await until(() => recorder.since(from).length > 0);
+    expect(recorder.since(from)).to.deep.equal(['upsert a']);
+    expect(recorder.calls.at(-1)!.bundle!.uid).to.equal('0b8a51c4-3f1e-4d7e-9c55-6a1f7e2d9b10');
+    from = recorder.calls.length;
+    writeFileSync(join(pool, 'a', 'tenant.yaml'), withUid('other:{tag}'));
+    await until(() => recorder.since(from).length > 0);
+    expect(recorder.since(from)).to.deep.equal(['invalid a']);
+    expect(recorder.errors.at(-1)!.problems.map((p) => p.code)).to.deep.equal(['TENANT_UID_INVALID']);
   });
 
   it('watches a bundle replaced under its name, and one whose tenant.yaml arrives after its folder', async () => {
