@@ -248,6 +248,20 @@ const STATUS_NAMES_MAX = 1000;
 /** A customer-visible name the page did not learn: its row shows the status category only. */
 class StatusNameUnknown extends Error {}
 
+/**
+ * The issue ids the gate's second search reconciles: the request fetched for the key, when there is
+ * one, and the session's own. The fetch is Atlassian's answer for the key (the servicedeskapi, read
+ * from the issue, not the index), so the search sees that request as it is now; it selects nothing,
+ * the gate's JQL still decides (ADR 0194, 0381). First, so that it is never what the 50 cut off.
+ */
+function madeCurrent(
+  fetched: PromiseSettledResult<CustomerRequestDTO>,
+  recentIssueIds: readonly string[],
+): string[] {
+  const asked = fetched.status === 'fulfilled' ? [fetched.value.issueId] : [];
+  return [...new Set([...asked, ...recentIssueIds])];
+}
+
 export class RequestService {
   readonly #client: AtlassianClient;
   readonly #catalogue: Catalogue;
@@ -464,6 +478,12 @@ export class RequestService {
    * their outcome before anything is decided. Only a request the gate lets through costs more.
    * The gate's search reconciles the session's recent writes (`list`), the same ids whatever the
    * key asked for, so they change neither what it lets through nor what a refusal costs.
+   *
+   * A key the search does not list is asked once more with the request the fetch found made current
+   * (`madeCurrent`): Jira's index may not have her on it yet (a participant or an organization share
+   * another customer just added, an approval just asked of her, a request an agent raised for her),
+   * and native JSM shows it at once. Every key not listed is asked again, whether a request exists
+   * under it or not, so a refusal still costs the same calls whatever the key (ADR 0381).
    */
   async visible(
     { customer, recentIssueIds }: Reader,
@@ -480,10 +500,20 @@ export class RequestService {
       detail ? this.#client.requestDetail(issueKey) : this.#client.request(issueKey),
     ]);
     if (listed.status === 'rejected') throw listed.reason;
-    const { movedTo } = listed.value;
+    const gate =
+      listed.value.listed || listed.value.movedTo !== undefined
+        ? listed.value
+        : await this.#listedFor(
+            customer,
+            desks,
+            issueKey,
+            organizationsField,
+            madeCurrent(fetched, recentIssueIds),
+          );
+    const { movedTo } = gate;
     if (movedTo !== undefined) throw new RequestMovedError(movedTo);
-    if (!listed.value.listed) throw new NotVisibleError();
-    const { version, sharedOrganizationIds } = listed.value;
+    if (!gate.listed) throw new NotVisibleError();
+    const { version, sharedOrganizationIds } = gate;
     if (fetched.status === 'rejected') {
       const err: unknown = fetched.reason;
       if (err instanceof AtlassianError && err.code === 'ATLASSIAN_NOT_FOUND') throw new NotVisibleError();

@@ -1,8 +1,9 @@
 // A request is raised, Atlassian creates it, and the session's store fails at the moment the portal
 // remembers the new issue id for reconciled searches (ADR 0194). The request exists whatever the
-// store says: the form must not fail, the failure is one warn line with a documented reason, and the
-// request is shown once Jira's index has it. The fault is real Redis: the session's writes key turns
-// into a list while Atlassian handles the create, so the portal's GET of it is refused (WRONGTYPE).
+// store says: the form must not fail, the failure is one warn line with a documented reason, the
+// request's page opens at once (the gate makes it current: ADR 0381), and My requests lists it
+// once Jira's index has it. The fault is real Redis: the session's writes key turns into a list while
+// Atlassian handles the create, so the portal's GET of it is refused (WRONGTYPE).
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import {
@@ -33,7 +34,7 @@ describe('portal: the store fails as a new request is remembered for reconciled 
     return key!;
   };
 
-  it('answers the form with the request, logs recent_write_not_kept, and shows the request once indexed', async () => {
+  it('answers the form with the request, logs recent_write_not_kept, and shows the request at once, lists it once indexed', async () => {
     const form = raiseRequestForm(h, alice, 'Get IT help');
     expect((await form.post({ ...(await form.fresh()), f_summary: 'First, remembered' })).status).to.equal(
       303,
@@ -64,12 +65,17 @@ describe('portal: the store fails as a new request is remembered for reconciled 
     });
     expect(reasons(h, logFrom)).to.not.include('PORTAL_INTERNAL');
     expect(form.created('Second, not remembered'), 'created once').to.have.length(1);
-    // The store answers again; the new request was not remembered, so its page waits for the index.
+    // The store answers again; the new request was not remembered, so My requests waits for the index.
+    // Its page does not: the gate, not listing it, asks again with it made current (ADR 0381).
     await redis.del(key);
-    expect((await alice.text(res.headers.get('location')!)).status, 'before the index has it').to.equal(404);
-    h.emulator.state.searchIndex.catchUp();
     const page = await alice.text(res.headers.get('location')!);
-    expect(page.status).to.equal(200);
+    expect(page.status, 'before the index has it').to.equal(200);
     expect(page.body).to.include('Second, not remembered');
+    const mine = () => alice.text('/requests?ownership=mine');
+    expect((await mine()).body, 'not listed before the index has it').to.not.include(
+      `/requests/${request!.key}`,
+    );
+    h.emulator.state.searchIndex.catchUp();
+    expect((await mine()).body, 'listed once indexed').to.include(`/requests/${request!.key}`);
   });
 });
