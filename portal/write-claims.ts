@@ -76,8 +76,9 @@ export interface ClaimLooks<T> {
    */
   find?: () => Promise<T | undefined>;
   /**
-   * Whether the holder's failure may have written what `find` cannot see yet: then posts of the
-   * same form write nothing for a while (WriteUnconfirmedError), unless `confirm` finds it.
+   * Whether the holder's failure may have written what `find` cannot see yet (its look lags, or the
+   * write is still under way at Atlassian): then posts of the same form write nothing for a while
+   * (WriteUnconfirmedError), unless `confirm` finds it.
    */
   mayHaveWritten?: (err: unknown) => boolean;
   /** A look that sees a write the moment it is made, where `find` may lag; costlier. */

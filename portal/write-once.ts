@@ -46,8 +46,8 @@ export interface WriteOnceOptions<T> {
    * seconds to minutes to be found. Then not finding the write after a failure whose outcome is
    * unknown proves nothing, and the write is not repeated (ADR 0187); only a 503 with Retry-After,
    * which Atlassian sends when a resource limit is reached, is handled as a 429 is. Also for a
-   * write with no `find` at all that a post of the same form must not repeat on such a failure
-   * (a create without a description to carry the key, ADR 0240): the claim says it may be made.
+   * write with no `find` at all that must not be repeated on such a failure (a create without a
+   * description to carry the key, ADR 0240).
    */
   findMayLag?: boolean;
   /**
@@ -109,6 +109,13 @@ function confirmWithin<T>(confirm: () => Promise<T | undefined>, ms: number): Pr
  * Writes once under a key: looks first, then writes; a 429 (Atlassian refused before doing
  * anything) is retried after Retry-After; a 5xx, timeout or lost connection is looked for before it
  * is written again. Gives up with the last error when the next wait would exceed the budget.
+ *
+ * A give-up on a failure whose outcome is unknown leaves the claim saying the write may have been
+ * made, whatever `find` is: a write that timed out may still be under way at Atlassian, and a post of
+ * the same form looking meanwhile cannot see it, however current its look. So for 30 s that post
+ * writes nothing (portal/write-claims.ts). Only a lagging look kept this before ADR 0378: a comment
+ * or a file Atlassian committed after the portal's deadline was written again by the form sent
+ * meanwhile.
  */
 export async function writeOnce<T>(options: WriteOnceOptions<T>): Promise<WriteOutcome<T>> {
   const existing = await options.find?.();
@@ -120,7 +127,7 @@ export async function writeOnce<T>(options: WriteOnceOptions<T>): Promise<WriteO
   return claims.once(scope, write, {
     ...(find ? { find } : {}),
     ...(keepSeconds === undefined ? {} : { keepSeconds }),
-    ...(options.findMayLag ? { mayHaveWritten } : {}),
+    mayHaveWritten,
     ...(confirm ? { confirm: () => confirmWithin(confirm, LOOK_BUDGET_MS) } : {}),
   });
 }

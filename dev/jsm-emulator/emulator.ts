@@ -77,12 +77,19 @@ export function createJsmEmulator(options: JsmEmulatorOptions = {}): JsmEmulator
       next();
     });
   }
+  const json = express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] });
   app.use(async (req, res, next) => {
     const rule = faults.take(req.method, req.path);
+    // Atlassian has a request once it has arrived: one held is read first, so that a caller giving up
+    // meanwhile (its deadline) does not take back a write Atlassian goes on to make.
+    if (rule?.heldUntil) {
+      const unread = await new Promise<unknown>((read) => json(req, res, read));
+      if (unread) return next(unread);
+    }
     if (rule && (await applyFault(rule, req, res))) return;
     next();
   });
-  app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
+  app.use(json);
   // State is swapped by reset(), so routers are built per state and looked up per request.
   let routers = routesFor(state);
   let routedState = state;

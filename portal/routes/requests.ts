@@ -56,7 +56,8 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
  * What a page says after Atlassian failed a write, besides the failure itself: `refused` when it did
  * nothing (a 4xx, a 429 past the budget), `unknown` when it may have done it (a 5xx, a timeout, a lost
  * answer: outcomeUnknown), so the customer looks before sending it again, rather than being told it
- * was not done or to try again (ADR 0377).
+ * was not done or to try again (ADR 0377). `unknown` alone when an earlier post of the same form gave
+ * up so and this one sent nothing (WriteUnconfirmedError, ADR 0378).
  */
 interface NotDone {
   refused?: MessageKey;
@@ -209,9 +210,10 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     err: unknown,
     body: Record<string, unknown>,
     notDone?: NotDone,
-    unconfirmed?: MessageKey,
   ): Promise<boolean> => {
-    const maybeDone = unconfirmed !== undefined && err instanceof WriteUnconfirmedError;
+    // An earlier post of the same form gave up on a write that may have been made: this one sent
+    // nothing, and says what that post's page said (ADR 0378).
+    const maybeDone = notDone !== undefined && err instanceof WriteUnconfirmedError;
     if (
       !(
         err instanceof AtlassianError ||
@@ -235,7 +237,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         : err instanceof ActionRefusal
           ? i18n.t(err.messageKey)
           : maybeDone
-            ? i18n.t(unconfirmed)
+            ? i18n.t(notDone.unknown)
             : err instanceof FlowStoreClaimsUncertainError
               ? i18n.t('error.writeUncertain', { seconds: err.retryAfterSeconds })
               : problemText(i18n, err);
@@ -268,19 +270,17 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       {
         approvers = false,
         notDone,
-        unconfirmed,
         elsewhere,
       }: {
         approvers?: boolean;
         /** Where to go once it is done instead of the request's page, when it took the request from the customer. */
         elsewhere?: (body: Record<string, unknown>, s: Session) => string | undefined;
-        /** Said after a failed write: what did not happen, or may have, and what to do. */
-        notDone?: NotDone;
         /**
-         * Said when an earlier post of the same form gave up on a write that may have been made
-         * (WriteUnconfirmedError): nothing was sent this time.
+         * Said after a failed write: what did not happen, or may have, and what to do; `unknown` also
+         * when an earlier post of the same form gave up on a write that may have been made
+         * (WriteUnconfirmedError), this one sending nothing.
          */
-        unconfirmed?: MessageKey;
+        notDone?: NotDone;
       } = {},
     ) =>
     async (req: Request, res: Response) => {
@@ -294,7 +294,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         await keepRecentWrite(services, s, visible.request.issueId);
         res.redirect(303, elsewhere?.(body, s) ?? `/requests/${encodeURIComponent(key)}?${notice}=1`);
       } catch (err) {
-        if (!(await showRefusal(res, key, err, body, notDone, unconfirmed))) throw err;
+        if (!(await showRefusal(res, key, err, body, notDone))) throw err;
       }
     };
   /** A plain action form (signed in, CSRF-checked) posted to `path`; see requestAction. */
@@ -419,7 +419,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       );
       if (!moved) throw actionError('request.refused.stepUnavailable');
     },
-    { notDone: STEP_NOT_DONE, unconfirmed: 'request.refused.stepUnconfirmed' },
+    { notDone: STEP_NOT_DONE },
   );
 
   /**
@@ -599,7 +599,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         writeKey,
       );
     } catch (err) {
-      if (!(err instanceof AtlassianError)) throw err;
+      // An earlier post of the same form gave up on an upload that may have been made: nothing was
+      // sent this time, and the page says what that post's said (ADR 0378).
+      if (!(err instanceof AtlassianError || err instanceof WriteUnconfirmedError)) throw err;
       const reference = referenceOf(res, err.code);
       logger.warn(
         { event: 'portal.action_refused', reason: err.code, reference: reference.id },
@@ -607,7 +609,10 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       );
       const i18n = translatorOf(res);
       await renderDetail(res, key, {
-        uploadError: failureText(i18n, err, FILE_NOT_DONE),
+        uploadError:
+          err instanceof AtlassianError
+            ? failureText(i18n, err, FILE_NOT_DONE)
+            : i18n.t(FILE_NOT_DONE.unknown),
         reference,
         status: err.status,
         // The same key: the file chosen again is looked for first (a new key attached it twice).
