@@ -105,6 +105,11 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       uploadError?: string;
       /** The reference of the failure `error` or `uploadError` says (ADR 0316). */
       reference?: PageReference;
+      /**
+       * The request's id when a write to it failed with its outcome unknown: its searches reconcile
+       * it, so the page shows what Atlassian holds, not what its lagging index had (ADR 0378).
+       */
+      maybeChanged?: string;
       /** Shown beside the comment form's file input (a refused file). */
       commentUploadError?: string;
       status?: number;
@@ -118,7 +123,11 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     } = {},
   ) => {
     const s = session(res);
-    const detail = await details.read(s, key);
+    const { maybeChanged } = extra;
+    const detail = await details.read(
+      maybeChanged === undefined ? s : { ...s, recentIssueIds: [maybeChanged, ...s.recentIssueIds] },
+      key,
+    );
     const { request, participants } = detail;
     const [requestTypes, organizations, timeFields] = await Promise.all([
       // The type's name is a nicety: the page does without it.
@@ -202,7 +211,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   /**
    * Shows the request's page again with an action's refusal (an Atlassian error, or one of
    * ACTION_REFUSALS) and the comment the form carried, so nothing typed is lost. False for any other
-   * error, which the caller lets go to the error handler.
+   * error, which the caller lets go to the error handler. `issueId`: the request's, once the action
+   * was sent to it.
    */
   const showRefusal = async (
     res: Response,
@@ -210,6 +220,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     err: unknown,
     body: Record<string, unknown>,
     notDone?: NotDone,
+    issueId?: string,
   ): Promise<boolean> => {
     // An earlier post of the same form gave up on a write that may have been made: this one sent
     // nothing, and says what that post's page said (ADR 0378).
@@ -242,10 +253,16 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
               ? i18n.t('error.writeUncertain', { seconds: err.retryAfterSeconds })
               : problemText(i18n, err);
     const text = typeof body['body'] === 'string' ? body['body'] : undefined;
+    // A write that may have been made changed the request as a made one does: its page, and the
+    // customer's next searches, reconcile it (what the index shows of its shares may be from before).
+    const maybeChanged =
+      issueId !== undefined && err instanceof AtlassianError && outcomeUnknown(err) ? issueId : undefined;
+    if (maybeChanged !== undefined) await keepRecentWrite(services, session(res), maybeChanged);
     await renderDetail(res, key, {
       error: message,
       reference,
       status: err.status,
+      ...(maybeChanged === undefined ? {} : { maybeChanged }),
       ...(text === undefined
         ? {}
         : { commentDraft: { text, writeKey: writeKeyFrom(body[WRITE_KEY_FIELD]) } }),
@@ -286,15 +303,17 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     async (req: Request, res: Response) => {
       const key = String(req.params['key']);
       const body = (req.body ?? {}) as Record<string, unknown>;
+      let issueId: string | undefined;
       try {
         const s = session(res);
         const visible = await requests.visible(s, key);
         if (!visible.mayAct && !approvers) throw approverOnly();
+        issueId = visible.request.issueId;
         await action(key, body, s, req.params as Record<string, string>, visible);
-        await keepRecentWrite(services, s, visible.request.issueId);
+        await keepRecentWrite(services, s, issueId);
         res.redirect(303, elsewhere?.(body, s) ?? `/requests/${encodeURIComponent(key)}?${notice}=1`);
       } catch (err) {
-        if (!(await showRefusal(res, key, err, body, notDone))) throw err;
+        if (!(await showRefusal(res, key, err, body, notDone, issueId))) throw err;
       }
     };
   /** A plain action form (signed in, CSRF-checked) posted to `path`; see requestAction. */
