@@ -48,16 +48,21 @@ export interface LoginPrompt {
 }
 
 /**
- * ForceAuthn honoured (SAML core 3.4.1, ADR 0139): the IdP says the person authenticated at
- * `authTime` (seconds), no earlier than `after` (when the login was sent to it) less the clock
- * tolerance of its protocol. No authentication time is no proof of a fresh authentication.
+ * How far an IdP's clock may be off ours when the broker compares the time it says the person
+ * authenticated at with its own: openid-client's tolerance for an ID token's time claims. One for
+ * every protocol, so that a ForceAuthn login is as fresh through a SAML IdP as through an OIDC one;
+ * not the SAML clock skew of the assertion's validity window (180 s, ADR 0139), under which a session
+ * at the IdP under three minutes old passed for the fresh sign-in asked for (ADR 0380).
  */
-export function authenticatedSince(
-  authTime: number | undefined,
-  after: number,
-  toleranceSeconds: number,
-): boolean {
-  return authTime !== undefined && authTime >= after - toleranceSeconds;
+export const IDP_CLOCK_TOLERANCE_SECONDS = 30;
+
+/**
+ * ForceAuthn honoured (SAML core 3.4.1, ADR 0139): the IdP says the person authenticated at
+ * `authTime` (seconds), no earlier than `after` (when the login was sent to it) less the IdP clock
+ * tolerance. No authentication time is no proof of a fresh authentication.
+ */
+export function authenticatedSince(authTime: number | undefined, after: number): boolean {
+  return authTime !== undefined && authTime >= after - IDP_CLOCK_TOLERANCE_SECONDS;
 }
 
 /** An HTTP request at a backend's endpoint, as the frontend read it. */

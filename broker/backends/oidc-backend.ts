@@ -20,6 +20,7 @@ import {
   encodeState,
   type FlowKey,
   flowKeyOf,
+  IDP_CLOCK_TOLERANCE_SECONDS,
   IdpRefusal,
   type LoginPrompt,
 } from './backend.js';
@@ -83,12 +84,6 @@ interface PendingAuthorization {
    */
   acrValues?: string[];
 }
-
-/**
- * How far the IdP's clock may be off ours when the broker compares the ID token's `auth_time` and
- * `iat` itself: openid-client's own tolerance for the ID token's other time claims.
- */
-const ID_TOKEN_CLOCK_TOLERANCE_SECONDS = 30;
 
 /** What RP-initiated logout needs later: no token, no personal data (only an opaque hint). */
 interface OidcLogoutHandle {
@@ -824,7 +819,7 @@ function checkIdTokenClaims(tokens: client.TokenEndpointResponseHelpers): void {
       `the identity provider's ID token names a subject longer than ${MAX_SUBJECT_LENGTH} characters`,
       { status: 400 },
     );
-  const latest = Date.now() / 1000 + ID_TOKEN_CLOCK_TOLERANCE_SECONDS;
+  const latest = Date.now() / 1000 + IDP_CLOCK_TOLERANCE_SECONDS;
   for (const claim of ['iat', 'auth_time'] as const) {
     const instant = claims?.[claim];
     if (typeof instant === 'number' && instant > latest)
@@ -853,13 +848,7 @@ function checkFreshAuthentication(
   passive: boolean,
 ): void {
   const authTime = tokens.claims()?.auth_time;
-  if (
-    !authenticatedSince(
-      typeof authTime === 'number' ? authTime : undefined,
-      authenticatedAfter,
-      ID_TOKEN_CLOCK_TOLERANCE_SECONDS,
-    )
-  ) {
+  if (!authenticatedSince(typeof authTime === 'number' ? authTime : undefined, authenticatedAfter)) {
     throw new IdpRefusal('OIDC_AUTHENTICATION_NOT_FRESH', passive ? 'interaction_required' : 'failed');
   }
 }

@@ -10,7 +10,6 @@ import {
   type LogoutOutcome,
   logoutRequest,
   logoutResponse,
-  MAX_CLOCK_SKEW_SECONDS,
   MAX_POSTED_FORM_BYTES,
   NAMEID_EMAIL,
   OtherNameIdentifier,
@@ -476,10 +475,8 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
           budget,
         );
         const authnInstant = assertion.authnInstant && assertion.authnInstant.getTime() / 1000;
-        if (
-          authenticatedAfter !== undefined &&
-          !authenticatedSince(authnInstant, authenticatedAfter, MAX_CLOCK_SKEW_SECONDS)
-        ) {
+        // Held to the IdP clock tolerance of the OIDC path, not to the assertion's clock skew (ADR 0380).
+        if (authenticatedAfter !== undefined && !authenticatedSince(authnInstant, authenticatedAfter)) {
           // The IdP's own answer, verified, but not the fresh login asked for: the portal is told
           // it failed (Responder/AuthnFailed), as the OIDC backend tells it (ADR 0186).
           throw new IdpRefusal('SAML_AUTHENTICATION_NOT_FRESH', 'failed');

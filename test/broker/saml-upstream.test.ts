@@ -360,6 +360,52 @@ describe('broker: login through an upstream SAML IdP', () => {
     );
   });
 
+  it('answers Responder/AuthnFailed, for a ForceAuthn login by HTTP-Redirect and HTTP-POST, to an AuthnInstant a minute before the upstream AuthnRequest left, within the SAML clock skew; 20 s before its answer signs in (ADR 0380)', async () => {
+    /**
+     * A signed AuthnRequest with ForceAuthn (a new one each time: its ID is spent) by `binding`, the
+     * upstream IdP answering with the AuthnInstant `instantOf` makes of when the test sent the request
+     * and when the broker's redirect had come back: the signed status codes of the broker's Response.
+     */
+    const forcedLoginStatus = async (
+      binding: 'redirect' | 'post',
+      instantOf: (times: { sentBefore: number; seenAfter: number }) => number,
+    ) => {
+      const browser = new Browser();
+      const forced = handWrittenAuthnRequest(broker.url).replace(
+        ' ProtocolBinding=',
+        ' ForceAuthn="true" ProtocolBinding=',
+      );
+      const sentBefore = Date.now();
+      const sso = await sendSignedAuthnRequest(browser, broker.url, pki, forced, binding);
+      expect(sso.status, binding).to.equal(binding === 'post' ? 303 : 302);
+      const authnInstant = new Date(instantOf({ sentBefore, seenAfter: Date.now() }));
+      const upstream = { browser, brokerUrl: broker.url, idp };
+      const page = await answeredAtBrokerAcs(upstream, sso.headers.get('location')!, {
+        ...answer,
+        authnInstant,
+      });
+      expect(page.status, binding).to.equal(200);
+      return signedStatusCodes(formFields(await page.text())['SAMLResponse']!, pki.brokerCert);
+    };
+    for (const binding of ['redirect', 'post'] as const) {
+      // Earlier than the request left by a minute: an upstream session 60 s old, not the fresh sign-in asked for.
+      expect(
+        await forcedLoginStatus(binding, ({ sentBefore }) => sentBefore - 60_000),
+        binding,
+      ).to.deep.equal([
+        'urn:oasis:names:tc:SAML:2.0:status:Responder',
+        'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed',
+      ]);
+      expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason'], binding).to.equal(
+        'SAML_AUTHENTICATION_NOT_FRESH',
+      );
+      // Within the IdP clock tolerance of the moment the request left: the fresh sign-in, its clock behind.
+      expect(await forcedLoginStatus(binding, ({ seenAfter }) => seenAfter - 20_000), binding).to.deep.equal([
+        'urn:oasis:names:tc:SAML:2.0:status:Success',
+      ]);
+    }
+  });
+
   it('refuses an upstream assertion whose AuthnInstant is 30 minutes in the future, with or without ForceAuthn: 400 SAML_NOT_YET_VALID, nothing asserted to the portal', async () => {
     for (const forceAuthn of [true, false]) {
       const { page: refused } = await signIn(
