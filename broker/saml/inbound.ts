@@ -236,6 +236,7 @@ function readAuthnRequest(message: AcceptedMessage, sp: TrustedSp): AcceptedAuth
   const idpList = idpListOf(message.root);
   const requesterIds = requesterIdsOf(message.root);
   const qualifier = nameIdQualifierOf(message.root);
+  checkAllowCreate(message.root);
   return {
     ...message,
     forceAuthn: booleanAttribute(message.root, 'ForceAuthn'),
@@ -346,6 +347,19 @@ export function authnContextMet(requested: RequestedAuthnContext, asserted: stri
   return authnContextSatisfiable(requested) && requested.classRefs.includes(asserted);
 }
 
+/**
+ * Core 3.4.1.1: NameIDPolicy's AllowCreate, an xs:boolean, is read only to refuse a malformed one (ADR
+ * 0380). Its value changes nothing. As the SAML 2.0 errata word it, "false" constrains the IdP to assert
+ * only if the state it keeps about an identifier's use by the requester "has already been established
+ * or is not deemed applicable"; the broker keeps none: the NameID it asserts is the mapped value of what
+ * the upstream IdP says, or a transient one made for the one assertion. The JSM customer the portal
+ * makes at a first sign-in is the SP's own account, no identifier of the broker's.
+ */
+function checkAllowCreate(root: Element): void {
+  const policy = optionalChild(root, NS.protocol, 'NameIDPolicy');
+  if (policy) booleanAttribute(policy, 'AllowCreate');
+}
+
 /** Core 3.4.1.1: NameIDPolicy's Format; absent or `unspecified` leaves the choice to the IdP. */
 function requestedNameIdFormat(root: Element): string | undefined {
   const policy = optionalChild(root, NS.protocol, 'NameIDPolicy');
@@ -392,15 +406,15 @@ export async function acceptLogoutRequest(
 }
 
 /**
- * An optional xs:boolean attribute, false when absent. XML Schema 1.1 part 2, 3.3.2: whitespace
- * collapsed, then `true`, `false`, `1` or `0`. Anything else is a malformed request, never false:
- * ` true ` read as false would show a passive request a login page (ADR 0174).
+ * An optional xs:boolean attribute of `element`, false when absent. XML Schema 1.1 part 2, 3.3.2:
+ * whitespace collapsed, then `true`, `false`, `1` or `0`. Anything else is a malformed request, never
+ * false: ` true ` read as false would show a passive request a login page (ADR 0174).
  */
-function booleanAttribute(root: Element, name: string): boolean {
-  const value = attribute(root, name);
+function booleanAttribute(element: Element, name: string): boolean {
+  const value = attribute(element, name);
   if (value === undefined) return false;
   const collapsed = trimXmlWhitespace(value);
   if (collapsed === 'true' || collapsed === '1') return true;
   if (collapsed === 'false' || collapsed === '0') return false;
-  throw new SamlError('SAML_XML_INVALID', `the AuthnRequest's ${name} is not an xs:boolean`);
+  throw new SamlError('SAML_XML_INVALID', `the ${element.localName}'s ${name} is not an xs:boolean`);
 }

@@ -502,6 +502,38 @@ describe('broker: SAML frontend refuses attacks', () => {
     }
   });
 
+  /** A request whose NameIDPolicy (emailAddress, the format the dev IdP is asserted with) writes AllowCreate as `value`. */
+  const allowingCreate = (value: string, format = NAMEID_EMAIL) =>
+    authnRequest(stack.broker.url, {
+      body: `<samlp:NameIDPolicy Format="${format}" AllowCreate="${value}"/>`,
+    });
+
+  it('reads NameIDPolicy AllowCreate as an xs:boolean, over Redirect and POST: "TRUE", "yes", "" and "01" are a malformed request, answered Requester/RequestDenied; " 1 ", "0", "true" and "false" with a tab after it are taken (ADR 0380)', async () => {
+    for (const malformed of ['TRUE', 'yes', '', '01']) {
+      const byRedirect = allowingCreate(malformed);
+      await expectDenied(await redirect(byRedirect, 'rs-a'), byRedirect, 'rs-a', 'SAML_XML_INVALID');
+      const byPost = allowingCreate(malformed);
+      await expectDenied(await signedPost(byPost), byPost, undefined, 'SAML_XML_INVALID');
+    }
+    for (const value of [' 1 ', '0', 'true', 'false\t']) {
+      expect((await redirect(allowingCreate(value))).status, value).to.equal(302);
+      expect((await signedPost(allowingCreate(value))).status, value).to.equal(303);
+    }
+  });
+
+  it('signs in with AllowCreate="false" as with "true": the NameID is the IdP\'s e-mail, no identifier the broker creates, and a transient one is made for the assertion alone (core 3.4.1.1, ADR 0380)', async () => {
+    const nameIdOf = (xml: string | undefined) =>
+      /<saml:NameID Format="([^"]+)"[^>]*>([^<]+)</.exec(xml!)?.slice(1);
+    for (const value of ['false', 'true']) {
+      const { codes, xml } = await answerTo(allowingCreate(value));
+      expect(codes, value).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
+      expect(nameIdOf(xml), value).to.deep.equal([NAMEID_EMAIL, 'alice@acme.test']);
+    }
+    const { codes, xml } = await answerTo(allowingCreate('false', NAMEID_TRANSIENT));
+    expect(codes).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
+    expect(nameIdOf(xml)?.[0]).to.equal(NAMEID_TRANSIENT);
+  });
+
   it('refuses an AuthnRequest asking for an ACS by an index other than the registered one', async () => {
     await expectRefusal(
       await redirect(
