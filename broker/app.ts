@@ -535,6 +535,8 @@ export async function createBrokerApp(
         'the answer came from another sign-in method than the one chosen; start again from the help center',
       );
     }
+    // Whether the backend took the IdP's answer for its own, for this flow, in this browser.
+    let answerAccepted = false;
     try {
       const cookie = readFlowCookie(req);
       if (callback.browserBound && (cookie === undefined || flowKeyOf(cookie) !== flowKey)) {
@@ -547,6 +549,7 @@ export async function createBrokerApp(
       const completion = await backend
         .finishLogin(request, backendState, budget)
         .finally(() => budget.release());
+      answerAccepted = true;
       const asserted = completion.subject.authnContextClassRef ?? AUTHN_CONTEXT_UNSPECIFIED;
       if (
         settings.enforcesRequestedAuthnContext &&
@@ -557,11 +560,33 @@ export async function createBrokerApp(
       await completeLogin(req, res, flow, completion.subject, completion);
     } catch (err) {
       recordFailedLogin(req, backend.idp, err);
-      // The IdP's own "no" (checked to come from it, for this flow) goes back to the portal.
-      if (!(err instanceof IdpRefusal)) throw err;
-      telemetry.refusal(err.code, err.status, backend.idp);
-      await sendErrorResponse(req, res, flow, SAML_STATUS_FOR_REFUSAL[err.kind]);
+      const status = refusalStatusOf(err, flow, answerAccepted);
+      if (status === undefined) throw err;
+      telemetry.refusal(status.refusal.code, status.refusal.status, backend.idp);
+      await sendErrorResponse(req, res, flow, status.secondLevel);
     }
+  }
+
+  /**
+   * The refusal of a login that goes back to the portal as a signed Responder status, with its
+   * second-level code; undefined for the page. The IdP's own "no" (checked to come from it, for this
+   * flow) always. Under IsPassive, also the broker's own refusal of the person once the IdP's answer
+   * was accepted (authority, verified e-mail, the NameID, the assertion's size, the IdP session ended):
+   * a passive request may show the customer nothing (core 3.4.1, profiles 4.1.4.2), so its ACS hears
+   * AuthnFailed. The page stays for what is not a reply to an accepted answer (a forged or replayed
+   * one, another browser's, another IdP's: nothing is signed in reply to what anyone may send) and
+   * for a fault, the broker's own (ADR 0380).
+   */
+  function refusalStatusOf(
+    err: unknown,
+    flow: LoginFlow,
+    answerAccepted: boolean,
+  ): { refusal: JsmSsoError; secondLevel: string } | undefined {
+    if (err instanceof IdpRefusal) return { refusal: err, secondLevel: SAML_STATUS_FOR_REFUSAL[err.kind] };
+    const refusedPerson = answerAccepted && err instanceof JsmSsoError && err.status < 500;
+    return refusedPerson && flow.isPassive === true
+      ? { refusal: err, secondLevel: STATUS_AUTHN_FAILED }
+      : undefined;
   }
 
   function recordFailedLogin(req: IncomingMessage, idp: string, err: unknown): void {

@@ -641,6 +641,64 @@ describe("broker: a passive request through an OIDC IdP that answers prompt=none
   });
 });
 
+describe('broker: a passive request refused after an OIDC IdP answered is a signed status, never a page (ADR 0380)', () => {
+  let stack: TwoIdpBroker;
+  const MULTI_FACTOR = 'urn:example:acr:mfa';
+
+  before(async () => {
+    stack = await startTwoIdpBroker({}, (spec) => {
+      // alpha alone (acme.test), so that a passive request goes to it; its sign-ins must be multi-factor.
+      spec['identityProviders'] = [spec['identityProviders'][0]];
+      spec['identityProviders'][0].oidc.extraAuthorizationParams = { acr_values: MULTI_FACTOR };
+    });
+  });
+  after(async () => stack.close());
+
+  /** A login at alpha, passive or not, whose ID token says `person`: the broker's page, and its answer to the portal if any. */
+  const loginAs = async (person: Record<string, unknown>, passive: boolean) => {
+    stack.idpA.person = person;
+    const { response } = await loginAtAlpha(stack, 'valid', { passive });
+    const body = await response.text();
+    const samlResponse = formFields(body)['SAMLResponse'];
+    return {
+      status: response.status,
+      reason: pageReason(body),
+      codes: samlResponse === undefined ? undefined : signedStatusCodes(samlResponse, stack.pki.brokerCert),
+    };
+  };
+  const lastLogin = () => stack.broker.logs.findLast((l) => l['event'] === 'broker.login');
+  const AUTHN_FAILED = [
+    'urn:oasis:names:tc:SAML:2.0:status:Responder',
+    'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed',
+  ];
+
+  it('answers Responder/AuthnFailed to an address alpha is not authoritative for, or one it did not verify; an active request keeps the page', async () => {
+    const refusals = [
+      [{ email: 'mallory@beta.test', email_verified: true, acr: MULTI_FACTOR }, 'IDP_NOT_AUTHORITATIVE'],
+      [{ email: 'mallory@acme.test', email_verified: false, acr: MULTI_FACTOR }, 'IDP_EMAIL_UNVERIFIED'],
+    ] as const;
+    for (const [person, reason] of refusals) {
+      const passive = await loginAs(person, true);
+      expect([passive.status, passive.codes], reason).to.deep.equal([200, AUTHN_FAILED]);
+      expect(lastLogin(), reason).to.include({ result: 'refused', reason });
+      const active = await loginAs(person, false);
+      expect([active.status, active.reason, active.codes], reason).to.deep.equal([403, reason, undefined]);
+    }
+  });
+
+  it('answers Responder/AuthnFailed, as an active request, to a class the tenant did not list (OIDC_ACR_NOT_MET, the IdP ignoring acr_values under prompt=none)', async () => {
+    const passive = await loginAs({ email: 'mallory@acme.test', email_verified: true }, true);
+    expect([passive.status, passive.codes]).to.deep.equal([200, AUTHN_FAILED]);
+    expect(lastLogin()).to.include({ result: 'refused', reason: 'OIDC_ACR_NOT_MET' });
+    // The control: the class listed, the same passive request signs in.
+    const signedIn = await loginAs(
+      { email: 'mallory@acme.test', email_verified: true, acr: MULTI_FACTOR },
+      true,
+    );
+    expect(signedIn.codes).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
+  });
+});
+
 /**
  * The OpenID Foundation's RP tests of the OP's key set (oidcc-client-test-kid-absent-single-jwks,
  * -kid-absent-multiple-jwks, -ignores-unparseable-key-in-jwks; ADR 0198). Each case has a broker of
