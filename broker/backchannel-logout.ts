@@ -45,12 +45,17 @@ export function backchannelLogoutHandler(deps: BackchannelLogoutDependencies): B
       const token = single(form, 'logout_token');
       if (!token) throw new LogoutTokenRefusal('missing', 'the request carries no logout_token');
       const event = await endpoint.verify(token);
-      const marker = `backchannel-logout-token:${idp}:${createHash('sha256').update(event.tokenId).digest('base64url')}`;
+      const tokenKey = createHash('sha256').update(event.tokenId).digest('base64url');
+      const marker = `backchannel-logout-token:${idp}:${tokenKey}`;
       if ((await store.get(marker)) !== undefined)
         throw new LogoutTokenRefusal('replayed', 'this logout token was received before');
       // When the portal or the store cannot be reached this throws, and what is left stays for the
-      // IdP's next try with the same token (section 2.8).
-      const result: IdpLogoutOutcome = await deps.endSessions(idp, event.ends, 'backchannel');
+      // IdP's next try with the same token (section 2.8), whose claims of the sessions are its own.
+      const result: IdpLogoutOutcome = await deps.endSessions(idp, event.ends, 'backchannel', tokenKey);
+      if (result === 'already_ending') {
+        leftToAnother(res, idp);
+        return;
+      }
       // The token is marked used once its logout is done, never before: a marker written first and
       // released on failure is lost when the store stalls, as a write that timed out still lands
       // once Redis resumes, and the IdP's retry of a logout that never happened was then refused as
@@ -62,6 +67,20 @@ export function backchannelLogoutHandler(deps: BackchannelLogoutDependencies): B
       failed(res, idp, err);
     }
   };
+
+  /**
+   * Another token is ending a session this one names (ADR 0382). Section 2.8 has 200, "the logout
+   * succeeded", which this token cannot know: the other's exchange with the portal may yet fail, and
+   * an IdP that sent this one as a retry would then never send again. So 400, as a logout not done,
+   * the token left unspent: its retry, once the other is done, finds the session ended and is 200.
+   */
+  function leftToAnother(res: ServerResponse, idp: string): void {
+    telemetry.idpLogout('backchannel', { idp, result: 'already_ending' });
+    answer(res, 400, {
+      error: 'temporarily_unavailable',
+      error_description: 'another logout of this session is under way; try again',
+    });
+  }
 
   function failed(res: ServerResponse, idp: string, err: unknown): void {
     const refused = recordIdpLogoutFailure(

@@ -327,10 +327,10 @@ export class BrokerState {
   }
 
   /**
-   * Claims the logout of the session `sessionIndex` for the IdP's LogoutRequest `requestId`, atomically
-   * on every replica: whether it is this request's to end (claimed now, or by this same request before,
-   * which its sender may send again, ADR 0164). Another request's claim means the portal is being asked
-   * already: it is not asked twice (ADR 0373).
+   * Claims the logout of the session `sessionIndex` for the IdP's LogoutRequest or logout token
+   * `requestId`, atomically on every replica: whether it is this request's to end (claimed now, or by
+   * this same request before, which its sender may send again, ADR 0164). Another request's claim
+   * means the portal is being asked already: it is not asked twice (ADR 0373, 0382).
    */
   async claimSessionLogout(sessionIndex: string, requestId: string): Promise<boolean> {
     const key = `session-logout:${sessionIndex}`;

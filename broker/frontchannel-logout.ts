@@ -16,6 +16,9 @@ import type { BrokerTelemetry } from './telemetry.js';
  * cannot be reached both sessions stay, as a back-channel logout leaves them for the IdP's retry.
  */
 
+/** The claim ID of every front-channel logout (`IdpSessionsEnd`'s `logoutId`). */
+const FRAME_LOGOUT_ID = 'frontchannel';
+
 export type FrontchannelLogoutHandler = (
   req: IncomingMessage,
   res: ServerResponse,
@@ -38,7 +41,10 @@ export function frontchannelLogoutHandler(deps: {
     try {
       const query = new URLSearchParams(rawQuery);
       const ends = endpoint.verify({ iss: single(query, 'iss'), sid: single(query, 'sid') });
-      const result = await deps.endSessions(idp, ends, 'frontchannel');
+      // A frame carries no ID of its own: every frame naming the session is the same logout sent again
+      // (a reload after the portal could not be reached goes on). One that finds another logout, a
+      // back-channel token, ending the session leaves it to that one (ADR 0382).
+      const result = await deps.endSessions(idp, ends, 'frontchannel', FRAME_LOGOUT_ID);
       deps.telemetry.idpLogout('frontchannel', { idp, result });
       allowFramingBy(res, await framedBy);
       deps.sendSignedOut(req, res);

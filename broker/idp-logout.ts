@@ -12,17 +12,24 @@ import type { BrokerTelemetry, IdpLogoutChannel } from './telemetry.js';
  * this throws and leaves what is left, so that a retry (the IdP's, back-channel) still finds it.
  */
 
-/** `ended` every session named, `partial` when the portal answered PartialLogout for one, or `no_session`. */
-export type IdpLogoutOutcome = 'ended' | 'partial' | 'no_session';
+/**
+ * `ended` every session named, `partial` when the portal answered PartialLogout for one, `no_session`,
+ * or `already_ending` when another logout was ending one of them at that moment (ADR 0382): that one
+ * was left to it, its end not known here.
+ */
+export type IdpLogoutOutcome = 'ended' | 'partial' | 'no_session' | 'already_ending';
 
 /**
  * `ends`: the logout's target under each key the broker holds (ADR 0304); `channel` tells a signed
- * logout (back-channel) from one anyone may send (front-channel).
+ * logout (back-channel) from one anyone may send (front-channel); `logoutId` names this logout in its
+ * claim of each session (`BrokerState.claimSessionLogout`): the same for the IdP's retry of it (a
+ * back-channel token's `jti`), so that the retry goes on.
  */
 export type IdpSessionsEnd = (
   idp: string,
   ends: readonly IdpLogoutTarget[],
   channel: IdpLogoutChannel,
+  logoutId: string,
 ) => Promise<IdpLogoutOutcome>;
 
 export function idpSessionsEnder(deps: {
@@ -31,7 +38,7 @@ export function idpSessionsEnder(deps: {
   portalSubjects: PortalSubjectSealer;
 }): IdpSessionsEnd {
   const { state } = deps;
-  return async (idp, targets, channel) => {
+  return async (idp, targets, channel, logoutId) => {
     // Before looking: a sign-in with this IdP session saving its own meanwhile reads it (ADR 0170),
     // under whichever key held its pod keys it by (a rollout runs pods of both, ADR 0304).
     await Promise.all(
@@ -45,18 +52,27 @@ export function idpSessionsEnder(deps: {
     // Under each key held: sessions saved before a swap of the broker's key are indexed under the old one.
     const foundPerKey = await Promise.all(targets.map((ends) => state.backchannelSessions(idp, ends)));
     const found = [...new Map(foundPerKey.flat().map((f) => [f.sessionIndex, f])).values()];
+    // Two logouts of one session at once (two tokens, at one replica or two): the portal is asked by the
+    // one that claims it; the other leaves it, answered at once rather than held on the first (ADR 0382).
+    const claimed = await Promise.all(
+      found.map(({ sessionIndex }) => state.claimSessionLogout(sessionIndex, logoutId)),
+    );
+    const ours = found.filter((_, i) => claimed[i]);
+    const leftToAnother = ours.length < found.length;
     // More live sessions than the person's slots (ADR 0145) leave some this logout cannot find: the
     // portal is asked for every session of the person, naming no SessionIndex (ADR 0218). First, so
     // that when the portal cannot be reached nothing has ended and the IdP's retry finds all of it.
-    const sealed = found.find(({ session }) => session.portalSubject)?.session.portalSubject;
+    // Not while another logout holds one of hers: it is ending her sessions, and this one's answer
+    // says it is not done.
+    const sealed = ours.find(({ session }) => session.portalSubject)?.session.portalSubject;
     const slotsFull = foundPerKey.some((under) => under.length >= BACKCHANNEL_SLOTS_PER_PERSON);
     const personOnly = targets.every((ends) => !('session' in ends));
     const everyOne =
-      personOnly && slotsFull && sealed
+      personOnly && slotsFull && sealed && !leftToAnother
         ? [(await deps.portalLogout(deps.portalSubjects.open(sealed))).success]
         : [];
     const answers = await Promise.all(
-      found.map(async ({ sessionIndex, session }) => {
+      ours.map(async ({ sessionIndex, session }) => {
         if (!session.portalSubject) return undefined;
         const subject = deps.portalSubjects.open(session.portalSubject);
         const { success } = await deps.portalLogout({ ...subject, sessionIndex });
@@ -64,6 +80,7 @@ export function idpSessionsEnder(deps: {
         return success;
       }),
     );
+    if (leftToAnother) return 'already_ending';
     const ended = [...everyOne, ...answers].filter((success) => success !== undefined);
     if (ended.length === 0) return 'no_session';
     return ended.every((success) => success) ? 'ended' : 'partial';

@@ -42,8 +42,9 @@ export interface BrokerTelemetry {
   /**
    * An IdP's own logout, by back-channel token (ADR 0150) or front-channel frame (ADR 0159), and
    * what came of it (never the token, the sid, or whom it names): `ended` the sessions it names,
-   * found `no_session`, ended them but the portal answered PartialLogout (`partial`), `refused`
-   * the request, or could not judge it or reach the portal (`error`, the sessions left).
+   * found `no_session`, ended them but the portal answered PartialLogout (`partial`), left one to
+   * another logout ending it at that moment (`already_ending`, ADR 0382), `refused` the request, or
+   * could not judge it or reach the portal (`error`, the sessions left).
    */
   idpLogout(
     channel: IdpLogoutChannel,
@@ -58,7 +59,7 @@ export interface BrokerTelemetry {
 }
 
 export type IdpLogoutChannel = 'backchannel' | 'frontchannel';
-export type IdpLogoutResult = 'ended' | 'no_session' | 'partial' | 'refused' | 'error';
+export type IdpLogoutResult = 'ended' | 'no_session' | 'partial' | 'already_ending' | 'refused' | 'error';
 
 /**
  * `tenant`: a dedicated part's tenant id, or both label values (a pooled tenant's, see

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { decodeJwt } from 'jose';
+import { decodeJwt, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
 import type { FlowStore } from '../common/flowstore/index.js';
 import { type DevIdp, type DevIdpOptions, startDevIdp } from '../dev/idp/provider.js';
@@ -125,4 +126,25 @@ export async function startOidcLogoutChain(options: {
       pki.cleanup();
     },
   };
+}
+
+/** A back-channel logout token `issuer` signs with `signingKey` (RS256), naming alice and whatever `claims` add. */
+export async function signedLogoutToken(
+  issuer: string,
+  signingKey: JWK,
+  claims: JWTPayload = {},
+): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({
+    iss: issuer,
+    aud: 'jsm-sso',
+    iat: now,
+    exp: now + 120,
+    jti: randomBytes(12).toString('hex'),
+    sub: 'alice',
+    events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+    ...claims,
+  })
+    .setProtectedHeader({ alg: 'RS256', kid: signingKey.kid!, typ: 'logout+jwt' })
+    .sign(await importJWK(signingKey, 'RS256'));
 }

@@ -2,17 +2,20 @@
 // next.*) between a person's sign-in and her IdP's logout: a broker pod of after the swap must find
 // the sessions made before it by the IdP's back-channel logout and by its SAML LogoutRequest, or she
 // stays signed in at the portal though she signed out at her IdP (ADR 0304).
-import { randomBytes } from 'node:crypto';
 import type { Profile, SAML } from '@node-saml/node-saml';
 import { expect } from 'chai';
-import { importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
+import type { JWK, JWTPayload } from 'jose';
 import { createBrokerApp } from '../../broker/app.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
 import { newSigningKey } from '../../dev/idp/provider.js';
 import { type BrokerUnderTest, Browser, portalSp } from '../../testkit/broker-harness.js';
 import { atBrokerPod, type SwappedBrokerKey, swappedBrokerKey } from '../../testkit/broker-key-swap.js';
 import { makeKeyPair } from '../../testkit/keys.js';
-import { type OidcLogoutChain, startOidcLogoutChain } from '../../testkit/oidc-logout-chain.js';
+import {
+  type OidcLogoutChain,
+  signedLogoutToken,
+  startOidcLogoutChain,
+} from '../../testkit/oidc-logout-chain.js';
 import {
   idpLogoutRequestUrl,
   serveUpstreamSamlBroker,
@@ -21,8 +24,6 @@ import {
   type UpstreamSamlBroker,
   type UpstreamSp,
 } from './upstream-saml.js';
-
-const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
 describe("a swap of the broker's key between a sign-in and the OIDC IdP's back-channel logout (ADR 0304)", function () {
   this.timeout(60_000);
@@ -51,21 +52,7 @@ describe("a swap of the broker's key between a sign-in and the OIDC IdP's back-c
   });
 
   /** A logout token as the IdP signs it, naming alice and whatever `claims` add. */
-  async function logoutToken(claims: JWTPayload = {}): Promise<string> {
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({
-      iss: chain.idp.issuer,
-      aud: 'jsm-sso',
-      iat: now,
-      exp: now + 120,
-      jti: randomBytes(12).toString('hex'),
-      sub: 'alice',
-      events: { [EVENT]: {} },
-      ...claims,
-    })
-      .setProtectedHeader({ alg: 'RS256', kid: signingKey.kid!, typ: 'logout+jwt' })
-      .sign(await importJWK(signingKey, 'RS256'));
-  }
+  const logoutToken = (claims: JWTPayload = {}) => signedLogoutToken(chain.idp.issuer, signingKey, claims);
 
   /** Posts `token` as the IdP does, to a broker pod of after the swap sharing the store; its status. */
   function postedAfterSwap(token: string): Promise<number> {
