@@ -22,6 +22,7 @@ import type { TenantSpec } from '../common/config/tenant.generated.js';
 import type { FlowStore, WriteOptions } from '../common/flowstore/index.js';
 import type { KeyMaterial } from '../common/key-material.js';
 import { isOneOf, keyedHash, keyedHashes } from '../common/keyed-hash.js';
+import type { NameIdQualifiers } from '../common/saml/index.js';
 import { createSealer, type Sealer } from '../common/sealer.js';
 import type { Customer } from './visibility.js';
 
@@ -38,6 +39,17 @@ export interface SessionRecord {
    * session, which comes before the absolute timeout when the IdP's session ends sooner (ADR 0244).
    */
   sessionNotOnOrAfter?: number;
+}
+
+/** The NameID a session was asserted with, sealed in its record (`subject`). */
+export interface AssertedNameId {
+  nameId: string;
+  nameIdFormat?: string | undefined;
+  /**
+   * Its NameQualifier, SPNameQualifier, SPProvidedID as asserted (ADR 0382); absent on sessions made
+   * before they were kept, whose LogoutRequest is then judged by the Format only.
+   */
+  nameIdQualifiers?: NameIdQualifiers | undefined;
 }
 
 export interface Session extends SessionRecord {
@@ -269,9 +281,16 @@ export class SessionStore {
   /**
    * Ends the session the broker asserted with `sessionIndex`, if it is the session of `nameId`
    * (core 3.7.3.2: a LogoutRequest ends the sessions of the principal it names, so one naming
-   * another person with this index ends nothing). The account it belonged to, or undefined.
+   * another person with this index ends nothing) under the identifier it was asserted with,
+   * `asAsserted` judging its Format and qualifiers (core 2.2.2, ADR 0382). The account it belonged
+   * to (`ended`), `other_identifier` for her value under another identifier, which ends nothing,
+   * or undefined when no session of `nameId` is there.
    */
-  async endAsserted(sessionIndex: string, nameId: string): Promise<string | undefined> {
+  async endAsserted(
+    sessionIndex: string,
+    nameId: string,
+    asAsserted: (subject: AssertedNameId) => boolean,
+  ): Promise<{ ended: string | undefined } | 'other_identifier' | undefined> {
     const indexKey = sessionIndexKey(sessionIndex);
     // Before looking: the sign-in this SessionIndex was asserted for may be creating its session now,
     // and reads this after it has (`endIfEndedByBroker`); of the two, one sees the other (ADR 0170).
@@ -282,14 +301,15 @@ export class SessionStore {
     const key = `portal:session:${sessionHash}`;
     const raw = await this.#store.get(key);
     const record = raw === undefined ? undefined : (JSON.parse(raw) as SessionRecord);
-    if (record && (record.sessionIndex !== sessionIndex || this.#namedIn(record) !== nameId))
-      return undefined;
+    const subject = record && this.#subjectOf(record);
+    if (record && (record.sessionIndex !== sessionIndex || subject?.nameId !== nameId)) return undefined;
+    if (subject && !asAsserted(subject)) return 'other_identifier';
     await Promise.all([
       this.#store.delete(key),
       this.#store.delete(indexKey),
       this.#store.delete(writesKey(sessionHash)),
     ]);
-    return record?.customer.accountId;
+    return record ? { ended: record.customer.accountId } : undefined;
   }
 
   /**
@@ -311,9 +331,9 @@ export class SessionStore {
     return true;
   }
 
-  #namedIn(record: SessionRecord): string | undefined {
+  #subjectOf(record: SessionRecord): AssertedNameId | undefined {
     try {
-      return this.openSubject(record.subject).nameId;
+      return this.openSubject(record.subject);
     } catch {
       return undefined;
     }
@@ -358,11 +378,11 @@ export class SessionStore {
     await this.#store.delete(`portal:logout:${hash(token)}`);
   }
 
-  sealSubject(subject: { nameId: string; nameIdFormat?: string | undefined }): string {
+  sealSubject(subject: AssertedNameId): string {
     return this.#sealer.seal(JSON.stringify(subject));
   }
 
-  openSubject(sealed: string): { nameId: string; nameIdFormat?: string } {
+  openSubject(sealed: string): AssertedNameId {
     return JSON.parse(this.#sealer.open(sealed));
   }
 }

@@ -30,6 +30,7 @@ export {
   type BuiltMessage,
   type IdpList,
   type LogoutOutcome,
+  type LogoutRequestContent,
   type LogoutResponseContent,
   logoutRequest,
   logoutResponse,

@@ -6,9 +6,12 @@ import { parseCookies, serializeCookie } from '../../common/http/cookies.js';
 import { SamlError } from '../../common/saml/errors.js';
 import {
   isVersionRefusal,
+  type logoutRequestSubject,
   MAX_POSTED_FORM_BYTES,
   MAX_REQUEST_BYTES,
+  type NameIdentifierKind,
   SOAP_CONTENT_TYPE,
+  sameNameIdentifier,
   soapFault,
 } from '../../common/saml/index.js';
 import { NAMEID_EMAIL } from '../../common/saml/namespaces.js';
@@ -21,14 +24,25 @@ import { problemText } from '../pages/refusals.js';
 import { referenceOf } from '../reference.js';
 import { checkReturnPath, SIGN_IN_PATH } from '../return-path.js';
 import type { PortalServices } from '../services.js';
-import { newToken } from '../session.js';
+import { type AssertedNameId, newToken } from '../session.js';
 import { type PortalWeb, SIGN_IN_AGAIN_TO } from '../web.js';
+
+/** Whom the broker's LogoutRequest names, as `ServiceProvider.backchannelLogoutRequest` reads it. */
+type BrokerLogoutRequest = ReturnType<typeof logoutRequestSubject>;
+
+/** The identifier, beside its value, the broker's LogoutRequest names (core 2.2.2). */
+const namedIn = (request: BrokerLogoutRequest): NameIdentifierKind => ({
+  format: request.nameIdFormat,
+  qualifiers: request.nameIdQualifiers,
+});
 
 export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { spec, logger, cookies, sp, sessions, resolver, catalogue, activity, limits, colleagues } = services;
   const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, session } = web;
   const adminGroups = spec.portal.adminGroups ?? [];
   const loginTtl = spec.broker.flowTtlSeconds ?? 600;
+  /** The broker asserts the NameIDs the portal's sessions are made from, to the portal. */
+  const hopParties = { asserting: sp.brokerEntityId, relying: sp.endpoints.entityId };
 
   app.get('/saml/metadata', (_req, res) => {
     res.type('application/samlmetadata+xml').send(sp.metadata());
@@ -86,7 +100,11 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         // Groups here came from an IdP the tenant trusts for groups (assertedPerson drops the rest);
         // they decide this flag at sign-in and are not kept in the session.
         isAdmin: person.groups.some((g) => adminGroups.includes(g)),
-        subject: sessions.sealSubject({ nameId: assertion.nameId, nameIdFormat: assertion.nameIdFormat }),
+        subject: sessions.sealSubject({
+          nameId: assertion.nameId,
+          nameIdFormat: assertion.nameIdFormat,
+          nameIdQualifiers: assertion.nameIdQualifiers,
+        }),
         ...(assertion.sessionIndex ? { sessionIndex: assertion.sessionIndex } : {}),
         // The broker's end of the session (core 2.7.2): the IdP's, when it set one (ADR 0244).
         ...(assertion.sessionNotOnOrAfter
@@ -181,11 +199,13 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
    * "all sessions associated with the principal MUST be invalidated"). Sessions are keyed by session,
    * not by person, so the person is found as a sign-in finds them, by the e-mail their NameID is, and
    * every session of that account made until now ends (`revokeAccount`, as an admin's "end all
-   * sessions"). A NameID of another format names nobody the portal can find: undefined, PartialLogout.
-   * Atlassian failing is the Responder's answer, sent again by the broker.
+   * sessions"). A NameID of another format, or with a qualifier (the broker asserts none), names
+   * nobody the portal can find: undefined, PartialLogout (ADR 0382). Atlassian failing is the
+   * Responder's answer, sent again by the broker.
    */
-  const endEverySessionOf = async (subject: { nameId: string; nameIdFormat: string | undefined }) => {
-    if (subject.nameIdFormat !== NAMEID_EMAIL) return undefined;
+  const endEverySessionOf = async (subject: BrokerLogoutRequest) => {
+    if (!sameNameIdentifier({ format: NAMEID_EMAIL, qualifiers: {} }, namedIn(subject), hopParties))
+      return undefined;
     const accountId = await resolver.accountIdOf(
       subject.nameId,
       (await catalogue.desks()).map((d) => d.id),
@@ -209,6 +229,27 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
     return true;
   };
 
+  /**
+   * Ends the sessions the broker's LogoutRequest names by SessionIndex: those of its NameID's value
+   * under the identifier it names (ADR 0382). Her value and sessions under another Format or
+   * qualifier only: `other_identifier`, nothing ended, answered Requester/UnknownPrincipal as the
+   * broker answers the portal (ADR 0373).
+   */
+  const endNamedSessions = async (request: BrokerLogoutRequest) => {
+    const asAsserted = (subject: AssertedNameId) =>
+      sameNameIdentifier(
+        { format: subject.nameIdFormat, qualifiers: subject.nameIdQualifiers },
+        namedIn(request),
+        hopParties,
+      );
+    const found = await Promise.all(
+      request.sessionIndexes.map((index) => sessions.endAsserted(index, request.nameId, asAsserted)),
+    );
+    const ended = found.filter((f) => f !== 'other_identifier');
+    if (ended.length === 0) return 'other_identifier';
+    return ended.map((f) => f?.ended);
+  };
+
   const soapBody = express.text({ type: ['text/xml', 'application/soap+xml'], limit: MAX_REQUEST_BYTES });
   app.post('/saml/slo', soapBody, async (req, res) => {
     try {
@@ -219,10 +260,16 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
       try {
         const everySession = request.sessionIndexes.length === 0;
         const ended = await request.once(() =>
-          everySession
-            ? endEverySessionOf(request)
-            : Promise.all(request.sessionIndexes.map((index) => sessions.endAsserted(index, request.nameId))),
+          everySession ? endEverySessionOf(request) : endNamedSessions(request),
         );
+        if (ended === 'other_identifier') {
+          noteRefusal(200, 'SAML_LOGOUT_NAMEID_MISMATCH', 'back-channel LogoutRequest refused');
+          res
+            .status(200)
+            .type(SOAP_CONTENT_TYPE)
+            .send(sp.backchannelLogoutResponse(request.id, 'unknown_principal'));
+          return;
+        }
         outcome = ended === undefined || lostTrackOf(ended) ? 'partial' : 'success';
         for (const accountId of (ended ?? []).filter((a) => a !== undefined)) {
           logger.info({ event: 'portal.logout', initiator: 'broker', accountId }, 'customer signed out');

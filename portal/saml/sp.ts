@@ -23,6 +23,7 @@ import {
   logoutRequestSubject,
   logoutResponse,
   logoutSucceeded,
+  type NameIdQualifiers,
   type RetriableLogoutRequest,
   SamlError,
   type SignatureAlgorithmUri,
@@ -57,6 +58,8 @@ export interface SpEndpoints {
 export interface SessionSubject {
   nameId: string;
   nameIdFormat?: string | undefined;
+  /** Written back as asserted, so that the NameID strongly matches (profiles 4.4.4.1; ADR 0382). */
+  nameIdQualifiers?: NameIdQualifiers | undefined;
   sessionIndex?: string | undefined;
 }
 

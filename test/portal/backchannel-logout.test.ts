@@ -5,18 +5,22 @@ import {
   acceptProtocolMessage,
   BINDING_SOAP,
   HOP_SIGNATURE_ALGORITHMS,
+  type LogoutRequestContent,
   logoutRequest,
   logoutResponse,
   logoutSucceeded,
   NAMEID_EMAIL,
+  NAMEID_PERSISTENT,
   NAMEID_TRANSIENT,
   NS,
   SOAP_ENVELOPE_NS,
   type SoapFaultCode,
   STATUS_PARTIAL_LOGOUT,
   STATUS_REQUEST_VERSION_TOO_HIGH,
+  STATUS_REQUESTER,
   STATUS_RESPONDER,
   STATUS_SUCCESS,
+  STATUS_UNKNOWN_PRINCIPAL,
   STATUS_VERSION_MISMATCH,
   signEnveloped,
   signedSoapMessage,
@@ -74,15 +78,18 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
   }
 
   /** The broker's LogoutRequest XML (unsigned), as broker/portal-logout.ts builds it. */
-  function request(sessionIndex: string, nameId = 'alice@acme.test') {
-    return logoutRequest({
+  const request = (sessionIndex: string, nameId = 'alice@acme.test') =>
+    logoutRequest(requestContent(sessionIndex, nameId));
+
+  function requestContent(sessionIndex: string, nameId = 'alice@acme.test'): LogoutRequestContent {
+    return {
       issuer: BROKER_ENTITY_ID,
       destination: sloUrl(),
       now: new Date(),
       nameId,
       nameIdFormat: NAMEID_EMAIL,
       sessionIndex,
-    });
+    };
   }
 
   function signed(message: { id: string; xml: string }, key: KeyPair = h.brokerKey): string {
@@ -182,6 +189,30 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
     expect(await page(browser), 'alice is still signed in').to.equal(200);
   });
 
+  // Core 2.2.2, 3.7.3.1: a NameID is its value with its Format and qualifiers. The broker asserted
+  // alice's e-mail with the e-mail Format and no qualifier; each of these names another identifier.
+  const otherIdentifiers: Array<[string, Pick<LogoutRequestContent, 'nameIdFormat' | 'nameIdQualifiers'>]> = [
+    ['another Format (persistent)', { nameIdFormat: NAMEID_PERSISTENT }],
+    ['no Format (unspecified, core 8.3.1)', { nameIdFormat: undefined }],
+    ['a NameQualifier', { nameIdQualifiers: { nameQualifier: 'https://other-idp.example.test' } }],
+    ['an SPNameQualifier', { nameIdQualifiers: { spNameQualifier: 'https://other-sp.example.test' } }],
+  ];
+  for (const [what, identifier] of otherIdentifiers) {
+    it(`answers a signed Requester/UnknownPrincipal to the broker's LogoutRequest naming her SessionIndex and her NameID value with ${what}, and keeps her session (ADR 0382)`, async () => {
+      const { browser, sessionIndex } = await aliceSignedIn();
+      const message = logoutRequest({ ...requestContent(sessionIndex), ...identifier });
+      const before = await refusalCount(h, 'SAML_LOGOUT_NAMEID_MISMATCH');
+      const answer = await send(signed(message));
+      expect(answer.status, answer.body).to.equal(200);
+      expect(statusOf(await verifiedRoot(answer.body, message.id))).to.deep.equal({
+        code: STATUS_REQUESTER,
+        second: STATUS_UNKNOWN_PRINCIPAL,
+      });
+      expect(await refusalCount(h, 'SAML_LOGOUT_NAMEID_MISMATCH')).to.equal(before + 1);
+      expect(await page(browser), 'alice is still signed in').to.equal(200);
+    });
+  }
+
   it('answers two LogoutRequests for her session arriving at once each with a signed Success', async () => {
     const { browser, sessionIndex } = await aliceSignedIn();
     const messages = [request(sessionIndex), request(sessionIndex)];
@@ -202,14 +233,15 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
       expect(await page(browser)).to.equal(200);
       return browser;
     };
+    const everySessionContent = (nameId: string, nameIdFormat: string): LogoutRequestContent => ({
+      issuer: BROKER_ENTITY_ID,
+      destination: sloUrl(),
+      now: new Date(),
+      nameId,
+      nameIdFormat,
+    });
     const everySessionOf = (nameId: string, nameIdFormat: string) =>
-      logoutRequest({
-        issuer: BROKER_ENTITY_ID,
-        destination: sloUrl(),
-        now: new Date(),
-        nameId,
-        nameIdFormat,
-      });
+      logoutRequest(everySessionContent(nameId, nameIdFormat));
 
     it('ends every session of the person its e-mail NameID names, nobody else’s, and answers Success', async () => {
       const [first, second] = [await bobSignedIn(), await bobSignedIn()];
@@ -224,6 +256,18 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
       expect(JSON.stringify(h.logs)).not.to.include('bob@acme.test');
       // Only sessions made until then: he signs in again.
       expect(await page(await bobSignedIn())).to.equal(200);
+    });
+
+    it('answers PartialLogout and ends nothing when the e-mail NameID carries a NameQualifier the broker did not assert (ADR 0382)', async () => {
+      const bob = await bobSignedIn();
+      const message = logoutRequest({
+        ...everySessionContent('bob@acme.test', NAMEID_EMAIL),
+        nameIdQualifiers: { nameQualifier: 'https://other-idp.example.test' },
+      });
+      const answer = await send(signed(message));
+      expect(answer.status, answer.body).to.equal(200);
+      expect(statusOf(await verifiedRoot(answer.body, message.id)).second).to.equal(STATUS_PARTIAL_LOGOUT);
+      expect(await page(bob), 'bob is still signed in').to.equal(200);
     });
 
     it('answers PartialLogout and ends nothing when the NameID is not an e-mail address', async () => {
