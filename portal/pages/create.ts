@@ -8,7 +8,7 @@ import type { PageReference } from '../reference.js';
 import { csrfField, layout, type PageContext, writeKeyField } from './layout.js';
 import { referenceLine } from './reference.js';
 import { type Problem, problemText } from './refusals.js';
-import { typeDescription, typeHelpText } from './request-type-text.js';
+import { fieldDescription, typeDescription, typeHelpText } from './request-type-text.js';
 import { suggestionsPanel } from './suggestions.js';
 import { ACCEPTED_LIST, ACCEPTED_UPLOADS, MAX_CREATE_FILES, uploadRefusalText } from './uploads.js';
 
@@ -20,7 +20,7 @@ const NATIVE_INPUT_TYPES = {
   url: 'url',
 } as const satisfies Partial<Record<FieldKind, string>>;
 
-/** What each kind of field takes, said under every field (after Atlassian's own description). */
+/** What each kind of field takes, said under every field (after its description, rendered: ADR 0384). */
 const KIND_HINTS: Record<FieldKind, MessageKey | undefined> = {
   text: 'create.hint.text',
   paragraph: 'create.hint.paragraph',
@@ -49,12 +49,11 @@ function control(
   const id = `fld-${field.fieldId}`;
   const kind = fieldKind(field);
   const kindHint = KIND_HINTS[kind];
-  const hint = [
-    field.description ?? '',
-    kindHint ? t(kindHint, { max: MAX_CREATE_FILES, types: ACCEPTED_LIST, zone: ctx.i18n.timeZone }) : '',
-  ]
-    .filter(Boolean)
-    .join(' ');
+  const description = fieldDescription(ctx, field);
+  const takes = kindHint
+    ? t(kindHint, { max: MAX_CREATE_FILES, types: ACCEPTED_LIST, zone: ctx.i18n.timeZone })
+    : '';
+  const hint = description.value || takes ? html`${description}${takes}` : '';
   const describedBy = [hint ? `${id}-help` : '', error ? `${id}-err` : ''].filter(Boolean).join(' ');
   const aria = html`${describedBy ? html` aria-describedby="${describedBy}"` : ''}${error ? html` aria-invalid="true"` : ''}${field.required ? html` required="" aria-required="true"` : ''}`;
   const raw = submitted[name];

@@ -47,7 +47,7 @@ main{max-width:1040px;margin:0 auto;padding:24px 16px}
 .grid{display:grid;gap:16px;grid-template-columns:repeat(auto-fill,minmax(240px,1fr));list-style:none;padding:0}
 .muted{color:var(--muted)}.error{color:var(--danger)}.notice{border-inline-start:4px solid var(--ok);padding:8px 12px;background:#e3fcef}
 .alert{border-inline-start:4px solid var(--danger);padding:8px 12px;background:#ffebe6}
-label{display:block;font-weight:600;margin:12px 0 4px}.field-help{font-size:13px;color:var(--muted)}
+label{display:block;font-weight:600;margin:12px 0 4px}.field-help{font-size:13px;color:var(--muted)}.field-help p{margin:0}
 input[type=text],input[type=search],input[type=url],input[type=number],input[type=date],input[type=datetime-local],select,textarea{width:100%;max-width:640px;padding:8px;border:2px solid var(--line);border-radius:4px;font:inherit;background:#fafbfc}
 textarea{min-height:120px}fieldset{border:0;padding:0;margin:12px 0}legend{font-weight:600}
 button,.button{display:inline-block;background:var(--primary);color:#fff;border:0;border-radius:4px;padding:8px 14px;font:inherit;font-weight:600;cursor:pointer;text-decoration:none}

@@ -1,14 +1,15 @@
 /**
- * A request type's description and help text as the native portal shows them: JSM keeps them as wiki
- * markup and its portal renders them (its page model's `descriptionHtml`, `introHtml`), while the
- * servicedeskapi's RequestTypeDTO gives only the markup, with no rendered form. So the portal renders
- * the markup itself (common/wiki-render.ts) and cleans the HTML as a customer's own text is cleaned
- * (portal/sanitize.ts): no script or foreign markup, no file or account of the site, a link to the
- * site its text alone (ADR 0375).
+ * A request type's description and help text, and its fields' descriptions (the hint under a field),
+ * as the native portal shows them: JSM keeps them as wiki markup and its portal renders them (its page
+ * model's `descriptionHtml`, `introHtml`; Atlassian's KB on text formatting in the portal names field
+ * descriptions too), while the servicedeskapi's RequestTypeDTO and RequestTypeFieldDTO give only the
+ * markup, with no rendered form. So the portal renders the markup itself (common/wiki-render.ts) and
+ * cleans the HTML as a customer's own text is cleaned (portal/sanitize.ts): no script or foreign markup,
+ * no file or account of the site, a link to the site its text alone (ADR 0375, 0384).
  */
 import { html, SafeHtml } from '../../common/http/html.js';
 import { renderWiki } from '../../common/wiki-render.js';
-import type { RequestTypeDTO } from '../atlassian/types.js';
+import type { RequestTypeDTO, RequestTypeFieldDTO } from '../atlassian/types.js';
 import { sanitizeCommentHtml } from '../sanitize.js';
 import type { PageContext } from './layout.js';
 
@@ -26,3 +27,7 @@ export const typeDescription = (ctx: PageContext, type: RequestTypeDTO): SafeHtm
 /** The help text atop a request type's raise form. */
 export const typeHelpText = (ctx: PageContext, type: RequestTypeDTO): SafeHtml =>
   type.helpText ? html`<div class="help-text">${rendered(ctx, type.helpText)}</div>` : html``;
+
+/** A field's description, the hint under it on the raise form (none: nothing). */
+export const fieldDescription = (ctx: PageContext, field: RequestTypeFieldDTO): SafeHtml =>
+  field.description ? rendered(ctx, field.description) : html``;

@@ -24,6 +24,12 @@ describe('portal raise a request: on behalf of, share with, multi-select and hin
     hardware.helpText =
       'Ask your *manager* first.\nThen read [the hardware policy|https://intranet.acme.test/hardware].\n\n' +
       '[Reset|javascript:alert(1)] {html}<img src=x onerror=alert(1)>{html} [profile|~accountid:x]';
+    // And a field's description, the hint under it, as the admin writes it: wiki markup too.
+    const field = (name: string) => hardware.fields.find((f) => f.name === name)!;
+    field('Product link').description =
+      'The *vendor’s* page, or one from [our catalogue|https://shop.acme.test/laptops].\n\n' +
+      '[Reset|javascript:alert(1)] {html}<img src=x onerror=alert(2)>{html}';
+    field('Items').description = 'Pick _every_ item you need.';
     alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
   });
   const user = (email: string) => h.emulator.state.userByEmail(email)!;
@@ -61,6 +67,33 @@ describe('portal raise a request: on behalf of, share with, multi-select and hin
     // In the desk's list, found by a word of its description.
     const desk = (await alice.text('/desk/1?q=docks')).body;
     expect(desk).to.include('<div class="muted"><p>Laptops, <em>monitors</em> and docks.</p></div>');
+  });
+
+  it('renders a field’s description, the hint under it, from its wiki markup, before what the field takes', async () => {
+    const form = (await alice.text(`/desk/1/create/${typeId('Request new hardware')}`)).body;
+    const help = (label: string) => {
+      const id = new RegExp(`<(?:label for|fieldset id)="(fld-[^"]+)"[^>]*>(?:<legend>)?${label}`).exec(
+        form,
+      )?.[1];
+      return (
+        new RegExp(`<div id="${id}-help" class="field-help">(.*?)</div>`, 's').exec(form)?.[1] ??
+        `no help for ${label}`
+      );
+    };
+    const link = help('Product link');
+    expect(link).to.include(
+      '<p>The <b>vendor’s</b> page, or one from <a href="https://shop.acme.test/laptops"',
+    );
+    expect(link).to.include('>our catalogue</a>.</p>');
+    expect(link, 'what the field takes, after the description').to.match(/<\/p>\s*A web address/);
+    expect(link, 'never the markup itself').to.not.include('*vendor').and.not.include('[our catalogue|');
+    // Markup it does not render is text, escaped: no script link, no HTML of the admin's own.
+    expect(link).to.include('{html}&lt;img src=x onerror=alert(2)&gt;{html}');
+    expect(link)
+      .to.not.match(/href="javascript:/i)
+      .and.not.include('<img');
+    // A checkbox group's hint, inside its fieldset.
+    expect(help('Items')).to.match(/^<p>Pick <em>every<\/em> item you need\.<\/p>\s*\S/);
   });
 
   it('offers the colleagues of her organizations only, and Acme Corp to share with', async () => {
@@ -231,7 +264,10 @@ describe('portal raise a request: on behalf of, share with, multi-select and hin
         .filter((id) => !/-\d+$/.test(id));
       expect(controls.length, type).to.be.greaterThan(2);
       for (const id of controls) {
-        expect(form, `${type} ${id}`).to.match(new RegExp(`id="${id}-help" class="field-help">[^<]+<`));
+        // Text, or a rendered description's first paragraph.
+        expect(form, `${type} ${id}`).to.match(
+          new RegExp(`id="${id}-help" class="field-help">(?:<p>)?[^<]+<`),
+        );
         expect(form, `${type} ${id}`).to.match(new RegExp(`id="${id}"[^>]*aria-describedby="${id}-help`));
       }
     }
