@@ -15,6 +15,7 @@ import type {
   TransitionDTO,
   UserDTO,
 } from './atlassian/types.js';
+import { oldestFirst } from './comment-order.js';
 import type { CustomerAccounts } from './customer-accounts.js';
 import { NotVisibleError, type Reader, type RequestService, type VisibleRequest } from './requests.js';
 
@@ -194,8 +195,9 @@ export class RequestDetails {
     ]);
     const customers = await this.#customers.among(undecidedAuthors(attachments, read, serviceAccountId));
     return {
-      // Belt and braces: only public comments, whatever the API returned.
-      comments: read.comments.filter((c) => c.public === true),
+      // Belt and braces: only public comments, whatever the API returned; in the order written,
+      // whatever order it listed them in (ADR 0384).
+      comments: oldestFirst(read.comments.filter((c) => c.public === true)),
       earlierCommentsUnread: !read.complete,
       attachments: customerAttachments(attachments, read, new Set([serviceAccountId, ...customers])),
     };

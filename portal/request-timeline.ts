@@ -8,6 +8,7 @@ import { html, SafeHtml } from '../common/http/html.js';
 import { attachmentId } from './atlassian/client.js';
 import type { ApprovalDTO, CommentDTO, DateDTO, StatusDTO } from './atlassian/types.js';
 import { type CommentAuthor, commentAuthor, withoutAuthorParagraph } from './comment-author.js';
+import { epochMillis } from './comment-order.js';
 import { type FileView, filesById } from './files.js';
 import type { RequestDetail } from './request-detail.js';
 import { sanitizeCommentHtml } from './sanitize.js';
@@ -23,9 +24,6 @@ export type TimelineEntry =
   | { kind: 'files'; at: string; author: string; files: FileView[] }
   | { kind: 'status'; at: string; status: string; statusCategory: string }
   | { kind: 'approval'; at: string; name: string; decision: 'approved' | 'declined' };
-
-const millis = (date: DateDTO | undefined): number =>
-  date?.epochMillis ?? (date?.iso8601 ? Date.parse(date.iso8601) : Number.NaN);
 
 /** Wiki markup that only names files: `[^file.txt]`, `!image.png!`, `!image.png|thumbnail!`. */
 const FILE_MARKUP = /\[\^[^\]\n]+\]|![^!\s|][^!\n|]*(?:\|[^!\n]*)?!/g;
@@ -94,13 +92,15 @@ export function requestTimeline(detail: RequestDetail, options: TimelineOptions)
   const reporter = request.reporter?.displayName ?? '';
   const entries: { at: number; order: number; entry: TimelineEntry }[] = [];
   const add = (date: DateDTO | undefined, order: number, entry: TimelineEntry) => {
-    const at = millis(date);
+    const at = epochMillis(date);
     if (!Number.isNaN(at)) entries.push({ at, order, entry });
   };
 
   // The oldest status is the one the request was raised in; every later one is a change. A history
   // read only in part (its newest) holds changes alone, and the raise's status is not known.
-  const history = [...detail.statusHistory].sort((a, b) => millis(a.statusDate) - millis(b.statusDate));
+  const history = [...detail.statusHistory].sort(
+    (a, b) => epochMillis(a.statusDate) - epochMillis(b.statusDate),
+  );
   const raisedIn = detail.olderStatusesUnread ? undefined : history.shift();
   const raisedAt = request.createdDate?.iso8601 ?? '';
   add(request.createdDate, 0, {

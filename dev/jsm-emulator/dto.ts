@@ -356,7 +356,7 @@ export function customerRequestDTO(
   const reporter = state.users.get(request.reporterId);
   const q = new URLSearchParams();
   const users = (ids: string[]) => ids.flatMap((id) => state.users.get(id) ?? []);
-  const comments = request.comments.filter((c) => canSeeComment(caller, c));
+  const comments = state.listedComments(request.comments.filter((c) => canSeeComment(caller, c)));
   const lastStatus = request.statusHistory.at(-1);
   // `comment.attachment` and `comment.renderedBody` expand each comment of the `comment` expansion.
   const commentExpands = new Set(

@@ -203,6 +203,16 @@ export class EmulatorState {
    */
   readonly pageLimits = { comment: 25, attachment: 100 };
   /**
+   * The order the servicedeskapi lists a request's comments in (getRequestComments and the request's
+   * `comment` expansion): oldest first, as Atlassian answers today. The spec promises none (the
+   * method takes no order), so tests may turn it (ADR 0384).
+   */
+  commentOrder: 'oldestFirst' | 'newestFirst' = 'oldestFirst';
+  /** A request's comments (kept oldest first) as the servicedeskapi lists them: `commentOrder`. */
+  listedComments<T>(comments: readonly T[]): T[] {
+    return this.commentOrder === 'newestFirst' ? [...comments].reverse() : [...comments];
+  }
+  /**
    * The customer transitions of the requests' workflow: the default one; tests may add a step (a
    * workflow may offer a step again from where it leads, e.g. one that keeps the status).
    */

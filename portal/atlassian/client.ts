@@ -210,19 +210,22 @@ export class AtlassianClient {
   }
 
   /**
-   * The newest items of a list the servicedeskapi pages oldest first, oldest first, up to `MAX_PAGES`
-   * pages: its last page (found from `total`, another API's count of it, and read on until a page
-   * says it is the last, the count may lag), then the pages before it back to its start. `complete`
-   * when its start was read. A page holding fewer than asked (Atlassian's cap on the method, below
-   * what was asked) is asked again at that size from where the pages read begin, so that none is
+   * The newest items of a list the servicedeskapi pages oldest first, in the list's order, up to
+   * `MAX_PAGES` pages: its last page (found from `total`, another API's count of it, and read on
+   * until a page says it is the last, the count may lag), then the pages before it back to its start.
+   * `complete` when its start was read. A page holding fewer than asked (Atlassian's cap on the method,
+   * below what was asked) is asked again at that size from where the pages read begin, so that none is
    * skipped; a page that says it is the last (the count was more than the list holds) is its end; an
-   * item read twice (the list lost one while read, and moved back) is kept once.
+   * item read twice (the list lost one while read, and moved back) is kept once. The spec promises no
+   * order: undefined when the list's end read does not hold `newestId`, the newest item as another
+   * API says (the list is in another order, and its end is not its newest: ADR 0384).
    */
   async #newest<T extends { id: string }>(
     path: string,
     query: Record<string, string | undefined>,
     total: number,
-  ): Promise<ListRead<T>> {
+    newestId: string | undefined,
+  ): Promise<ListRead<T> | undefined> {
     const last: T[] = [];
     const tailStart = Math.max(0, total - PAGE);
     let pages = 0;
@@ -238,6 +241,13 @@ export class AtlassianClient {
       }
       start += page.values.length;
     }
+    if (
+      tailStart > 0 &&
+      last.length > 0 &&
+      newestId !== undefined &&
+      !last.some((item) => item.id === newestId)
+    )
+      return undefined;
     const earlier: T[][] = [];
     let from = tailStart;
     while (from > 0 && pages < MAX_PAGES) {
@@ -660,21 +670,25 @@ export class AtlassianClient {
     }
   }
   /**
-   * Every comment, public and internal, with its files and rendered HTML, oldest first: all of them,
-   * or the newest `MAX_PAGES` pages when there are more (`complete` false). The native portal shows
-   * a long request's newest activity; the servicedeskapi lists comments oldest first with no count,
-   * so the platform's getComments says how many there are (`total`, one comment asked), and the list
-   * is read from its end (ADR 0293).
+   * Every comment, public and internal, with its files and rendered HTML, in the list's order: all of
+   * them, or the newest `MAX_PAGES` pages when there are more (`complete` false). The native portal
+   * shows a long request's newest activity; the servicedeskapi lists comments with no count, so the
+   * platform's getComments says how many there are (`total`) and which is the newest (one comment
+   * asked, `orderBy=-created`, an order its spec documents), and the list is read from its end, where
+   * Atlassian lists the newest today (ADR 0293). Its spec promises no order (getRequestComments takes
+   * none): when its end does not hold the newest, it is read from its start (ADR 0384). The caller
+   * puts the comments in order (portal/comment-order.ts).
    */
   async newestComments(issueKey: string): Promise<ListRead<CommentDTO>> {
     const counted = await this.transport.call<PageOfComments>(`/rest/api/3/issue/${id(issueKey)}/comment`, {
-      query: { startAt: 0, maxResults: 1 },
+      query: { orderBy: '-created', startAt: 0, maxResults: 1 },
       shape: { list: 'comments', ids: ['id'] },
     });
-    return this.#newest(
-      `${SD}/request/${id(issueKey)}/comment`,
-      { expand: 'attachment,renderedBody' },
-      counted.total ?? 0,
+    const path = `${SD}/request/${id(issueKey)}/comment`;
+    const query = { expand: 'attachment,renderedBody' };
+    return (
+      (await this.#newest<CommentDTO>(path, query, counted.total ?? 0, counted.comments[0]?.id)) ??
+      this.#cuttable(path, query)
     );
   }
   /** The internal comments alone, with their files, as far as read (`MAX_PAGES`). */

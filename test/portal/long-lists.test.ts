@@ -351,6 +351,48 @@ describe('portal: request lists longer than 20 pages (ADR 0257)', () => {
       });
     });
 
+    /** Runs `body` with the servicedeskapi listing comments newest first: its spec promises no order. */
+    const newestFirst = async (body: () => Promise<void>) => {
+      h.emulator.state.commentOrder = 'newestFirst';
+      try {
+        await body();
+      } finally {
+        h.emulator.state.commentOrder = 'oldestFirst';
+      }
+    };
+
+    it('shows the newest comments, the line before them, when the list it reads from is newest first (ADR 0384)', async () => {
+      const printer = request('Printer on 3rd floor jams every morning');
+      await newestFirst(() =>
+        withComments(printer, 1_100, async () => {
+          const page = await alice.text(`/requests/${printer.key}`);
+          expect(page.status).to.equal(200);
+          expect(page.body).to.include('Still jamming, day 1099<');
+          expect(page.body).to.include('Still jamming, day 600<').and.not.include('Still jamming, day 599<');
+          const line = page.body.indexOf('Earlier comments are not shown');
+          expect(line).to.be.above(-1).and.below(page.body.indexOf('Still jamming, day 600<'));
+        }),
+      );
+    });
+
+    it('shows comments oldest first by when they were written, and in the order written at the same second, whatever order the list is in', async () => {
+      const printer = request('Printer on 3rd floor jams every morning');
+      await withComments(printer, 120, async () => {
+        // Ten written within one second (an import, a bulk reply): Jira's ids, which grow, tell their order.
+        const at = printer.comments.at(-1)!.created + 60_000;
+        for (const c of printer.comments.slice(-10)) c.created = at;
+        const days = (body: string) =>
+          [...body.matchAll(/Still jamming, day (\d+)</g)].map((m) => Number(m[1]));
+        const everyDay = Array.from({ length: 120 }, (_, i) => i);
+        expect(days((await alice.text(`/requests/${printer.key}`)).body)).to.deep.equal(everyDay);
+        await newestFirst(async () => {
+          const page = await alice.text(`/requests/${printer.key}`);
+          expect(days(page.body)).to.deep.equal(everyDay);
+          expect(page.body).to.not.include('comments are not shown');
+        });
+      });
+    });
+
     it('says nothing of unread comments when it reads them all', async () => {
       const page = await alice.text(`/requests/${request('Printer on 3rd floor jams every morning').key}`);
       expect(page.body).to.not.include('comments are not shown');

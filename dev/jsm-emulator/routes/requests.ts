@@ -351,11 +351,13 @@ export function requestRoutes(state: EmulatorState): Router {
     const request = visibleRequest(state, req, res);
     const onlyPublic = single(req, 'public');
     const onlyInternal = single(req, 'internal');
-    const comments = request.comments.filter(
-      (c) =>
-        canSeeComment(caller, c) &&
-        (onlyPublic !== 'false' || !c.public) &&
-        (onlyInternal !== 'false' || c.public),
+    const comments = state.listedComments(
+      request.comments.filter(
+        (c) =>
+          canSeeComment(caller, c) &&
+          (onlyPublic !== 'false' || !c.public) &&
+          (onlyInternal !== 'false' || c.public),
+      ),
     );
     const expand = new Set(multi(req, 'expand'));
     res.json(
