@@ -24,6 +24,7 @@ import { NotVisibleError, type VisibleRequest } from '../requests.js';
 import type { PortalServices } from '../services.js';
 import type { Session } from '../session.js';
 import { asTyped, MAX_TYPED_TEXT } from '../typed-text.js';
+import { uploadWriteKey } from '../upload-write-key.js';
 import { type RequestFacts, sharingOrganizations } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { namesFiles } from '../wiki-files.js';
@@ -607,7 +608,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       });
       return;
     }
-    const writeKey = writeKeyFrom(form.fields[WRITE_KEY_FIELD]);
+    const formKey = writeKeyFrom(form.fields[WRITE_KEY_FIELD]);
     try {
       await requests.attach(
         key,
@@ -615,7 +616,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         [file],
         // Atlassian adds a link to the file below the note: agents read who attached it.
         authoredBody(s.customer.displayName, ''),
-        writeKey,
+        await uploadWriteKey(formKey, file),
       );
     } catch (err) {
       // An earlier post of the same form gave up on an upload that may have been made: nothing was
@@ -634,8 +635,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
             : i18n.t(FILE_NOT_DONE.unknown),
         reference,
         status: err.status,
-        // The same key: the file chosen again is looked for first (a new key attached it twice).
-        attachmentWriteKey: writeKey,
+        // The same key: the file chosen again is looked for first (a new key attached it twice), another
+        // file is its own write (uploadWriteKey).
+        attachmentWriteKey: formKey,
       });
       return;
     }

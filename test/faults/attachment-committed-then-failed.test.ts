@@ -35,12 +35,12 @@ function attachedOnceWhen(
     }, options);
     afterEach(() => h.emulator.faults.clear());
 
-    const upload = (key: string, page: string, filename: string) => {
+    const upload = (key: string, page: string, filename: string, content = 'minutes of the meeting\n') => {
       const action = `/requests/${key}/attachment`;
       const form = new FormData();
       form.set('_csrf', csrfOf(page));
       form.set('_write', writeKeyOf(page, action)!);
-      form.set('attachment', new Blob(['minutes of the meeting\n'], { type: 'text/plain' }), filename);
+      form.set('attachment', new Blob([content], { type: 'text/plain' }), filename);
       return alice.fetch(action, { method: 'POST', body: form, headers: { origin: h.url } });
     };
 
@@ -62,6 +62,38 @@ function attachedOnceWhen(
       expect(again.headers.get('location')).to.equal(`/requests/${key}?uploaded=1`);
       expect(attached(), 'attached after the upload sent again').to.have.length(1);
     });
+
+    // The page keeps the failed form's key for the same file sent again; the customer who sees it
+    // attached and chooses another file with that form must have it attached, not told it was.
+    for (const { what, other } of [
+      {
+        what: 'another file',
+        other: (filename: string) => ({ filename: `agenda-${filename}`, content: 'agenda\n' }),
+      },
+      {
+        what: 'a file of the same name with other content',
+        other: (filename: string) => ({ filename, content: 'minutes, corrected\n' }),
+      },
+    ])
+      it(`attaches ${what} chosen next with that page's form`, async () => {
+        const key = h.keyOf('Printer on 3rd floor jams every morning');
+        const request = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
+        const filename = `minutes-${Date.now()}.txt`;
+        h.emulator.faults.set(attachedThenLost(h, key));
+        const first = await upload(key, (await alice.text(`/requests/${key}`)).body, filename);
+        const page = await first.text();
+        h.emulator.faults.clear();
+        expect(first.status).to.be.within(502, 504);
+        const before = request.attachments.length;
+        const next = other(filename);
+        const answer = await upload(key, page, next.filename, next.content);
+        expect(answer.status, 'the next upload').to.equal(303);
+        const added = request.attachments.slice(before);
+        expect(
+          added.map((a) => [a.filename, a.content.toString()]),
+          'attached by the next upload',
+        ).to.deep.equal([[next.filename, next.content]]);
+      });
   });
 }
 
