@@ -28,7 +28,7 @@ import { uploadWriteKey } from '../upload-write-key.js';
 import { type RequestFacts, sharingOrganizations } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { namesFiles } from '../wiki-files.js';
-import { WriteUnconfirmedError } from '../write-claims.js';
+import { WriteInProgressError, WriteUnconfirmedError } from '../write-claims.js';
 import { newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { keepRecentWrite } from './recent-write.js';
 import { noteClientAborted, readUploadForm, uploadRoute } from './upload-form.js';
@@ -58,16 +58,20 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
  * nothing (a 4xx, a 429 past the budget), `unknown` when it may have done it (a 5xx, a timeout, a lost
  * answer: outcomeUnknown), so the customer looks before sending it again, rather than being told it
  * was not done or to try again (ADR 0377). `unknown` alone when an earlier post of the same form gave
- * up so and this one sent nothing (WriteUnconfirmedError, ADR 0378).
+ * up so and this one sent nothing (WriteUnconfirmedError, ADR 0378). `inProgress` alone when an
+ * earlier post of the same form is still writing and this one, past its wait, sent nothing
+ * (WriteInProgressError, ADR 0385); without it, that goes to the error page.
  */
 interface NotDone {
   refused?: MessageKey;
   unknown: MessageKey;
+  inProgress?: MessageKey;
 }
 
 const COMMENT_NOT_DONE: NotDone = {
   refused: 'request.refused.commentNotAdded',
   unknown: 'request.refused.commentUnconfirmed',
+  inProgress: 'request.refused.commentInProgress',
 };
 const FILE_NOT_DONE: NotDone = {
   refused: 'request.refused.fileNotAttached',
@@ -76,10 +80,30 @@ const FILE_NOT_DONE: NotDone = {
 
 const STEP_NOT_DONE: NotDone = { unknown: 'request.refused.stepUnconfirmed' };
 
+/** One of ACTION_REFUSALS in the customer's words; undefined for any other error. */
+function actionRefusalText(i18n: Translator, err: unknown): string | undefined {
+  if (!(err instanceof JsmSsoError && ACTION_REFUSALS.has(err.code))) return undefined;
+  return err instanceof ActionRefusal ? i18n.t(err.messageKey) : problemText(i18n, err);
+}
+
 /** The failure in the customer's words, and what `notDone` says of it. */
 function failureText(i18n: Translator, err: AtlassianError, notDone: NotDone | undefined): string {
   const more = notDone && (outcomeUnknown(err) ? notDone.unknown : notDone.refused);
   return more ? `${problemText(i18n, err)} ${i18n.t(more)}` : problemText(i18n, err);
+}
+
+/**
+ * What the request's page says of a write that failed, or that this post did not send because of an
+ * earlier post of the same form (the words `notDone` has for it); undefined for any other error.
+ */
+function writeFailureText(i18n: Translator, err: unknown, notDone: NotDone | undefined): string | undefined {
+  if (err instanceof AtlassianError) return failureText(i18n, err, notDone);
+  if (err instanceof FlowStoreClaimsUncertainError)
+    return i18n.t('error.writeUncertain', { seconds: err.retryAfterSeconds });
+  if (notDone === undefined) return undefined;
+  if (err instanceof WriteUnconfirmedError) return i18n.t(notDone.unknown);
+  if (err instanceof WriteInProgressError && notDone.inProgress) return i18n.t(notDone.inProgress);
+  return undefined;
 }
 
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
@@ -210,6 +234,18 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   });
 
   /**
+   * Logs why an action wrote nothing, under the reference its page shows; for a store that cannot
+   * vouch for claims yet, tells the browser when to send it again.
+   */
+  const noteActionRefused = (res: Response, err: JsmSsoError, msg: string): PageReference => {
+    const reference = referenceOf(res, err.code);
+    logger.warn({ event: 'portal.action_refused', reason: err.code, reference: reference.id }, msg);
+    if (err instanceof FlowStoreClaimsUncertainError)
+      res.setHeader('Retry-After', String(err.retryAfterSeconds));
+    return reference;
+  };
+
+  /**
    * Shows the request's page again with an action's refusal (an Atlassian error, or one of
    * ACTION_REFUSALS) and the comment the form carried, so nothing typed is lost. False for any other
    * error, which the caller lets go to the error handler. `issueId`: the request's, once the action
@@ -223,36 +259,12 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     notDone?: NotDone,
     issueId?: string,
   ): Promise<boolean> => {
-    // An earlier post of the same form gave up on a write that may have been made: this one sent
-    // nothing, and says what that post's page said (ADR 0378).
-    const maybeDone = notDone !== undefined && err instanceof WriteUnconfirmedError;
-    if (
-      !(
-        err instanceof AtlassianError ||
-        err instanceof FlowStoreClaimsUncertainError ||
-        maybeDone ||
-        (err instanceof JsmSsoError && ACTION_REFUSALS.has(err.code))
-      )
-    )
-      return false;
-    const reference = referenceOf(res, err.code);
-    logger.warn(
-      { event: 'portal.action_refused', reason: err.code, reference: reference.id },
-      'action refused',
-    );
     const i18n = translatorOf(res);
-    if (err instanceof FlowStoreClaimsUncertainError)
-      res.setHeader('Retry-After', String(err.retryAfterSeconds));
-    const message =
-      err instanceof AtlassianError
-        ? failureText(i18n, err, notDone)
-        : err instanceof ActionRefusal
-          ? i18n.t(err.messageKey)
-          : maybeDone
-            ? i18n.t(notDone.unknown)
-            : err instanceof FlowStoreClaimsUncertainError
-              ? i18n.t('error.writeUncertain', { seconds: err.retryAfterSeconds })
-              : problemText(i18n, err);
+    // An earlier post of the same form gave up on a write that may have been made, or is still
+    // writing: this one sent nothing, and says so, keeping what was typed (ADR 0378, 0385).
+    const message = writeFailureText(i18n, err, notDone) ?? actionRefusalText(i18n, err);
+    if (message === undefined || !(err instanceof JsmSsoError)) return false;
+    const reference = noteActionRefused(res, err, 'action refused');
     const text = typeof body['body'] === 'string' ? body['body'] : undefined;
     // A write that may have been made changed the request as a made one does: its page, and the
     // customer's next searches, reconcile it (what the index shows of its shares may be from before).

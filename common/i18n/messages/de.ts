@@ -161,6 +161,8 @@ export const de: Catalogue = {
   'request.refused.commentEmpty': 'Schreiben Sie zuerst einen Kommentar.',
   'request.refused.commentNotAdded':
     'Ihr Kommentar wurde nicht hinzugefügt. Er ist unten erhalten: Senden Sie ihn erneut, wenn Sie bereit sind (er wird nicht doppelt hinzugefügt).',
+  'request.refused.commentInProgress':
+    'Ihr Kommentar wird von Ihrem vorherigen Klick noch gesendet. Prüfen Sie die Kommentare der Anfrage gleich noch einmal; Ihr Kommentar ist unten erhalten, und erneut gesendet wird er nicht doppelt hinzugefügt.',
   'request.refused.commentUnconfirmed':
     'Wir konnten nicht bestätigen, ob Ihr Kommentar hinzugefügt wurde. Prüfen Sie zuerst die Kommentare der Anfrage; Ihr Kommentar ist unten erhalten, und erneut gesendet wird er nicht doppelt hinzugefügt.',
   'request.refused.stepUnavailable': 'Dieser Schritt ist nicht verfügbar.',

@@ -163,6 +163,8 @@ export const en = {
   'request.refused.commentEmpty': 'Write a comment first.',
   'request.refused.commentNotAdded':
     'Your comment was not added. It is kept below: send it again when you are ready (it will not be added twice).',
+  'request.refused.commentInProgress':
+    'Your comment is still being sent from your earlier click. Check the request’s comments again in a moment; your comment is kept below, and sending it again will not add it twice.',
   'request.refused.commentUnconfirmed':
     'We could not confirm whether your comment was added. Check the request’s comments first; your comment is kept below, and sending it again will not add it twice.',
   'request.refused.stepUnavailable': 'That step is not available.',

@@ -162,6 +162,8 @@ export const fr: Catalogue = {
   'request.refused.commentEmpty': 'Écrivez d’abord un commentaire.',
   'request.refused.commentNotAdded':
     'Votre commentaire n’a pas été ajouté. Il est conservé ci-dessous : renvoyez-le quand vous êtes prêt (il ne sera pas ajouté deux fois).',
+  'request.refused.commentInProgress':
+    'Votre commentaire est encore en cours d’envoi depuis votre clic précédent. Revérifiez les commentaires de la demande dans un instant ; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
   'request.refused.commentUnconfirmed':
     'Nous n’avons pas pu confirmer que votre commentaire a été ajouté. Vérifiez d’abord les commentaires de la demande ; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
   'request.refused.stepUnavailable': 'Cette étape n’est pas disponible.',

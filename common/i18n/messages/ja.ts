@@ -159,6 +159,8 @@ export const ja: Catalogue = {
   'request.refused.commentEmpty': '先にコメントを入力してください。',
   'request.refused.commentNotAdded':
     'コメントは追加されませんでした。下に残してあります。準備ができたら再送信してください (二重に追加されることはありません)。',
+  'request.refused.commentInProgress':
+    'コメントは前回のクリックでまだ送信中です。少し待ってからリクエストのコメントをもう一度確認してください。コメントは下に残してあり、再送信しても二重に追加されることはありません。',
   'request.refused.commentUnconfirmed':
     'コメントが追加されたかどうかを確認できませんでした。まずリクエストのコメントを確認してください。コメントは下に残してあり、再送信しても二重に追加されることはありません。',
   'request.refused.stepUnavailable': 'その操作は利用できません。',
