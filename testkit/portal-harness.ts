@@ -619,6 +619,28 @@ export function csrfOf(html: string): string {
   return token;
 }
 
+/** What the file a form of `keyedFileForm` sends holds. */
+export const KEYED_FILE_CONTENT = 'minutes of the meeting\n';
+
+/** The name of the file a form of `keyedFileForm` sends: its write key's, so each test counts its own. */
+export function keyedFileName(writeKey: string): string {
+  return `minutes-${writeKey}.txt`;
+}
+
+/**
+ * The page's form posting to `action`, as multipart: its CSRF token and write key, `fields`, and a
+ * text file named by the key (`keyedFileName`).
+ */
+export function keyedFileForm(page: string, action: string, fields: Record<string, string> = {}): FormData {
+  const form = new FormData();
+  const writeKey = writeKeyOf(page, action)!;
+  form.set('_csrf', csrfOf(page));
+  form.set('_write', writeKey);
+  for (const [name, value] of Object.entries(fields)) form.set(name, value);
+  form.set('attachment', new Blob([KEYED_FILE_CONTENT], { type: 'text/plain' }), keyedFileName(writeKey));
+  return form;
+}
+
 /** The write key (`_write`) of the page's form posting to `action`, if it has one. */
 export function writeKeyOf(html: string, action: string): string | undefined {
   return new RegExp(`action="${action}"[^>]*>.*?name="_write" value="(jsmsso[0-9a-f]{24})"`, 's').exec(

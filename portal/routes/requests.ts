@@ -76,6 +76,7 @@ const COMMENT_NOT_DONE: NotDone = {
 const FILE_NOT_DONE: NotDone = {
   refused: 'request.refused.fileNotAttached',
   unknown: 'request.refused.fileUnconfirmed',
+  inProgress: 'request.refused.fileInProgress',
 };
 
 const STEP_NOT_DONE: NotDone = { unknown: 'request.refused.stepUnconfirmed' };
@@ -631,21 +632,14 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         await uploadWriteKey(formKey, file),
       );
     } catch (err) {
-      // An earlier post of the same form gave up on an upload that may have been made: nothing was
-      // sent this time, and the page says what that post's said (ADR 0378).
-      if (!(err instanceof AtlassianError || err instanceof WriteUnconfirmedError)) throw err;
-      const reference = referenceOf(res, err.code);
-      logger.warn(
-        { event: 'portal.action_refused', reason: err.code, reference: reference.id },
-        'upload refused',
-      );
-      const i18n = translatorOf(res);
+      // Also when nothing was sent this time: an earlier post of the same form gave up on an upload
+      // that may have been made, or is still sending it (ADR 0378), or the store cannot vouch for
+      // the claims that keep it to one (ADR 0385).
+      const uploadError = writeFailureText(translatorOf(res), err, FILE_NOT_DONE);
+      if (uploadError === undefined || !(err instanceof JsmSsoError)) throw err;
       await renderDetail(res, key, {
-        uploadError:
-          err instanceof AtlassianError
-            ? failureText(i18n, err, FILE_NOT_DONE)
-            : i18n.t(FILE_NOT_DONE.unknown),
-        reference,
+        uploadError,
+        reference: noteActionRefused(res, err, 'upload refused'),
         status: err.status,
         // The same key: the file chosen again is looked for first (a new key attached it twice), another
         // file is its own write (uploadWriteKey).

@@ -1,14 +1,16 @@
-// A comment form sent again while its first post is still being written at Atlassian, longer than a
-// post of the same form waits for it (the write budget): the second post writes nothing and answers
-// 409 PORTAL_WRITE_IN_PROGRESS (portal/write-claims.ts, ADR 0141). That answer went to the error
-// page, and the comment the customer typed was lost with it. Now it is the request's page, the text
-// kept under the same key, saying the comment is still being sent (ADR 0385).
+// A comment or upload form sent again while its first post is still being written at Atlassian, longer
+// than a post of the same form waits for it (the write budget): the second post writes nothing and
+// answers 409 PORTAL_WRITE_IN_PROGRESS (portal/write-claims.ts, ADR 0141). That answer went to the
+// error page, and the comment the customer typed was lost with it. Now it is the request's page, the
+// text kept under the same key, saying it is still being sent (ADR 0385).
 import { expect } from 'chai';
 import { eventually } from '../../testkit/envtest.js';
 import {
   type Browser,
   csrfOf,
   type Harness,
+  keyedFileForm,
+  keyedFileName,
   reasons,
   signIn,
   useHarness,
@@ -17,7 +19,7 @@ import {
 
 const TEXT = 'Typed once, sent while the first was still on its way.';
 
-describe('faults: a comment form sent again while its first post is still writing', () => {
+describe('faults: a comment or a file sent again while its first post is still writing', () => {
   let h: Harness;
   let alice: Browser;
   useHarness(
@@ -33,39 +35,55 @@ describe('faults: a comment form sent again while its first post is still writin
   const requestOf = (key: string) => [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
   const commentsUnder = (key: string, writeKey: string) =>
     requestOf(key).comments.filter((c) => c.body.includes(`(portal reference ${writeKey})`)).length;
+  const filesUnder = (key: string, writeKey: string) =>
+    requestOf(key).attachments.filter((a) => a.filename === keyedFileName(writeKey)).length;
+  /** The page's form posting to `action`, as multipart, with a file and `fields`. */
+  const multipart = (page: string, action: string, fields: Record<string, string>) =>
+    alice.fetch(action, {
+      method: 'POST',
+      body: keyedFileForm(page, action, fields),
+      headers: { origin: alice.base },
+    });
 
-  const variants = {
-    'a comment': {
-      writes: (key: string) => `/rest/servicedeskapi/request/${key}/comment`,
-      send: (key: string, page: string) =>
-        alice.post(`/requests/${key}/comment`, {
-          _csrf: csrfOf(page),
-          _write: writeKeyOf(page, `/requests/${key}/comment`)!,
-          body: TEXT,
-        }),
-    },
+  const commentAction = (key: string) => `/requests/${key}/comment`;
+  const comment = {
+    action: commentAction,
+    writes: (key: string) => `/rest/servicedeskapi/request/${key}/comment`,
+    send: (key: string, page: string) =>
+      alice.post(commentAction(key), {
+        _csrf: csrfOf(page),
+        _write: writeKeyOf(page, commentAction(key))!,
+        body: TEXT,
+      }),
+    written: commentsUnder,
+    says: 'Your comment is still being sent from your earlier click.',
+    kept: `>${TEXT}</textarea>` as string | undefined,
+    done: 'commented',
+  };
+  const variants: Record<string, typeof comment> = {
+    'a comment': comment,
     'a comment with a file': {
-      writes: (key: string) => `/rest/servicedeskapi/request/${key}/attachment`,
-      send: (key: string, page: string) => {
-        const form = new FormData();
-        form.set('_csrf', csrfOf(page));
-        form.set('_write', writeKeyOf(page, `/requests/${key}/comment`)!);
-        form.set('body', TEXT);
-        form.set('attachment', new Blob(['minutes\n'], { type: 'text/plain' }), 'minutes.txt');
-        return alice.fetch(`/requests/${key}/comment`, {
-          method: 'POST',
-          body: form,
-          headers: { origin: alice.base },
-        });
-      },
+      ...comment,
+      writes: (key) => `/rest/servicedeskapi/request/${key}/attachment`,
+      send: (key, page) => multipart(page, commentAction(key), { body: TEXT }),
+    },
+    // The file is chosen anew (no browser keeps it): its form keeps the key.
+    'a file': {
+      action: (key) => `/requests/${key}/attachment`,
+      writes: (key) => `/rest/servicedeskapi/request/${key}/attachment`,
+      send: (key, page) => multipart(page, `/requests/${key}/attachment`, {}),
+      written: filesUnder,
+      says: 'Your file is still being sent from your earlier click.',
+      kept: undefined,
+      done: 'uploaded',
     },
   };
 
   for (const [what, variant] of Object.entries(variants)) {
-    it(`shows ${what} sent again as still being sent, on the request’s page with its text under the same key`, async () => {
+    it(`shows ${what} sent again as still being sent, on the request’s page, its form under the same key`, async () => {
       const key = h.keyOf('Laptop screen flickers');
       const page = (await alice.text(`/requests/${key}`)).body;
-      const writeKey = writeKeyOf(page, `/requests/${key}/comment`)!;
+      const writeKey = writeKeyOf(page, variant.action(key))!;
       let release = () => {};
       const held = new Promise<void>((resolve) => {
         release = resolve;
@@ -78,20 +96,18 @@ describe('faults: a comment form sent again while its first post is still writin
         const again = await variant.send(key, page);
         const againPage = await again.text();
         expect(again.status, 'the post sent while the first writes').to.equal(409);
-        expect(againPage).to.contain('Your comment is still being sent from your earlier click.');
-        expect(againPage).to.contain(`>${TEXT}</textarea>`);
-        expect(writeKeyOf(againPage, `/requests/${key}/comment`), 'the comment form’s key').to.equal(
-          writeKey,
-        );
+        expect(againPage).to.contain(variant.says);
+        if (variant.kept) expect(againPage).to.contain(variant.kept);
+        expect(writeKeyOf(againPage, variant.action(key)), 'the form’s key').to.equal(writeKey);
         expect(againPage).to.contain('<code data-reason>PORTAL_WRITE_IN_PROGRESS</code>');
         expect(reasons(h, from)).to.include('PORTAL_WRITE_IN_PROGRESS');
         release();
         const answered = await first;
         expect([answered.status, answered.headers.get('location')]).to.deep.equal([
           303,
-          `/requests/${key}?commented=1`,
+          `/requests/${key}?${variant.done}=1`,
         ]);
-        expect(commentsUnder(key, writeKey), 'comments written').to.equal(1);
+        expect(variant.written(key, writeKey), `${what} written`).to.equal(1);
       } finally {
         release();
       }

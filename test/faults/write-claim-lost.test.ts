@@ -3,6 +3,8 @@
 // persistence does between two save points (a failover that loses the last writes is alike). The
 // customer's session is back, the claim is not, and the first post is still being written at
 // Atlassian: the second post finds neither the claim nor the request. It must not write as well.
+// Until the claims Redis may have lost would have expired, no form is written; an upload says so on
+// the request's page, as any failed upload does (ADR 0385).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,15 +15,17 @@ import { eventually } from '../../testkit/envtest.js';
 import { crashAndRestart, type LocalRedis, startSnapshottedRedis } from '../../testkit/local-redis.js';
 import {
   type Browser,
+  csrfOf,
   type Harness,
   raiseRequestForm,
   reasons,
   signIn,
   startHarness,
+  writeKeyOf,
 } from '../../testkit/portal-harness.js';
 import { answering, connectedFlowStore } from '../../testkit/redis.js';
 
-describe('faults: a double click while Redis loses the first post’s write claim', function () {
+describe('faults: a form sent while Redis may have lost write claims (restarted from a snapshot)', function () {
   this.timeout(60_000);
   let dir: string;
   let redis: LocalRedis;
@@ -29,14 +33,15 @@ describe('faults: a double click while Redis loses the first post’s write clai
   let h: Harness;
   let alice: Browser;
 
-  before(async () => {
+  // Each test its own Redis: one restarted from a snapshot vouches for no claim for minutes.
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'jsm-sso-claims-'));
     redis = await startSnapshottedRedis(dir);
     store = await connectedFlowStore('claims-lost', redis.url);
     h = await startHarness({ store });
     alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
   });
-  after(async () => {
+  afterEach(async () => {
     await h?.close();
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -99,5 +104,42 @@ describe('faults: a double click while Redis loses the first post’s write clai
       `/requests/${request!.key}?created=1`,
     ]);
     expect(form.created(fields.f_summary), 'requests raised').to.have.length(1);
+  });
+  // The upload form, sent while Redis cannot vouch for the claims made before it came back: nothing is
+  // attached, and the page is the request's, as after any failed upload, its form keeping the key.
+  it('attaches nothing and shows the request’s page, the upload form keeping its key, when the store cannot vouch for claims', async () => {
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const action = `/requests/${key}/attachment`;
+    const request = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
+    const upload = (page: string, filename: string) => {
+      const form = new FormData();
+      form.set('_csrf', csrfOf(page));
+      form.set('_write', writeKeyOf(page, action)!);
+      form.set('attachment', new Blob(['minutes of the meeting\n'], { type: 'text/plain' }), filename);
+      return alice.fetch(action, { method: 'POST', body: form, headers: { origin: h.url } });
+    };
+    // A file attached before the snapshot: the store's claims have a history.
+    const before = await upload((await alice.text(`/requests/${key}`)).body, 'agenda.txt');
+    expect(before.status).to.equal(303);
+    expect(
+      spawnSync('redis-cli', ['-p', String(redis.port), 'SAVE'], { encoding: 'utf8' }).stdout.trim(),
+    ).to.equal('OK');
+    redis = await crashAndRestart(redis, dir);
+    await answering(store);
+    const page = (await alice.text(`/requests/${key}`)).body;
+    const from = h.logs.length;
+    const refused = await upload(page, 'minutes.txt');
+    const refusedPage = await refused.text();
+    expect(
+      request.attachments.filter((a) => a.filename === 'minutes.txt'),
+      'attached',
+    ).to.have.length(0);
+    expect(refused.status).to.equal(503);
+    expect(Number(refused.headers.get('retry-after'))).to.be.greaterThan(0);
+    expect(refusedPage).to.include('Nothing was sent: the help center restarted part of its storage');
+    expect(refusedPage).to.include(`<h1>${request.fieldValues['summary']}</h1>`);
+    expect(writeKeyOf(refusedPage, action), 'the upload form’s key').to.equal(writeKeyOf(page, action));
+    expect(refusedPage).to.contain('<code data-reason>FLOW_STORE_CLAIMS_UNCERTAIN</code>');
+    expect(reasons(h, from)).to.include('FLOW_STORE_CLAIMS_UNCERTAIN');
   });
 });

@@ -12,7 +12,16 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { uploadWriteKey } from '../../portal/upload-write-key.js';
 import { eventually } from '../../testkit/envtest.js';
-import { type Browser, csrfOf, type Harness, signIn, useHarness } from '../../testkit/portal-harness.js';
+import {
+  type Browser,
+  csrfOf,
+  type Harness,
+  KEYED_FILE_CONTENT,
+  keyedFileForm,
+  keyedFileName,
+  signIn,
+  useHarness,
+} from '../../testkit/portal-harness.js';
 import { passOnWriteClaim, redisUrl } from '../../testkit/redis.js';
 
 const writeKeyOf = (html: string, action: string) =>
@@ -42,21 +51,8 @@ const requestOf = (h: Harness, key: string) =>
   [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
 const commentsUnder = (h: Harness, key: string, writeKey: string) =>
   requestOf(h, key).comments.filter((c) => c.body.includes(`(portal reference ${writeKey})`)).length;
-/** The file a form sends, named by its write key (so each test counts its own). */
-const fileName = (writeKey: string) => `minutes-${writeKey}.txt`;
 const filesUnder = (h: Harness, key: string, writeKey: string) =>
-  requestOf(h, key).attachments.filter((a) => a.filename === fileName(writeKey)).length;
-const FILE_CONTENT = 'minutes of the meeting\n';
-/** A multipart form of `page` posted to `action`, with a file. */
-const multipart = (page: string, action: string, fields: Record<string, string>) => {
-  const form = new FormData();
-  const writeKey = writeKeyOf(page, action)!;
-  form.set('_csrf', csrfOf(page));
-  form.set('_write', writeKey);
-  for (const [name, value] of Object.entries(fields)) form.set(name, value);
-  form.set('attachment', new Blob([FILE_CONTENT], { type: 'text/plain' }), fileName(writeKey));
-  return form;
-};
+  requestOf(h, key).attachments.filter((a) => a.filename === keyedFileName(writeKey)).length;
 /** "Add information": a step that keeps the request where it is, so it is offered again once taken. */
 const LOOP = { id: '901', name: 'Add information', from: ['Waiting for support'], to: 'Waiting for support' };
 
@@ -84,7 +80,7 @@ const forms: Record<string, Form> = {
     send: (alice, key, page) =>
       alice.fetch(comment.action(key), {
         method: 'POST',
-        body: multipart(page, comment.action(key), { body: TEXT }),
+        body: keyedFileForm(page, comment.action(key), { body: TEXT }),
         headers: { origin: alice.base },
       }),
     writes: (key) => `/rest/servicedeskapi/request/${key}/attachment`,
@@ -97,7 +93,7 @@ const forms: Record<string, Form> = {
     send: (alice, key, page) =>
       alice.fetch(`/requests/${key}/attachment`, {
         method: 'POST',
-        body: multipart(page, `/requests/${key}/attachment`, {}),
+        body: keyedFileForm(page, `/requests/${key}/attachment`, {}),
         headers: { origin: alice.base },
       }),
     writes: (key) => `/rest/servicedeskapi/request/${key}/attachment`,
@@ -105,8 +101,8 @@ const forms: Record<string, Form> = {
     unconfirmed: 'We could not confirm whether your file was attached.',
     claimKey: async (writeKey) => {
       const path = join(tmpdir(), `${writeKey}.txt`);
-      await writeFile(path, FILE_CONTENT);
-      return uploadWriteKey(writeKey, { filename: fileName(writeKey), path });
+      await writeFile(path, KEYED_FILE_CONTENT);
+      return uploadWriteKey(writeKey, { filename: keyedFileName(writeKey), path });
     },
   },
   'a step with a comment': {

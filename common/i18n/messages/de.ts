@@ -186,6 +186,8 @@ export const de: Catalogue = {
   'error.uploadRefused.title': 'Hochladen abgelehnt',
   'request.refused.fileNotAttached':
     'Ihre Datei wurde nicht angehängt; bitte wählen Sie sie aus und laden Sie sie erneut hoch.',
+  'request.refused.fileInProgress':
+    'Ihre Datei wird von Ihrem vorherigen Klick noch gesendet. Prüfen Sie die Dateien der Anfrage gleich noch einmal; um sie erneut zu senden, wählen Sie sie unten aus und laden Sie sie hoch: Sie wird nicht doppelt angehängt.',
   'request.refused.fileUnconfirmed':
     'Wir konnten nicht bestätigen, ob Ihre Datei angehängt wurde. Prüfen Sie zuerst die Dateien der Anfrage; um sie erneut zu senden, wählen Sie sie unten aus und laden Sie sie hoch: Sie wird nicht doppelt angehängt.',
   'upload.acceptedTypes': 'Erlaubte Typen: {types}.',

@@ -187,6 +187,8 @@ export const en = {
   'request.refused.noFile': 'Choose a file to attach.',
   'error.uploadRefused.title': 'Upload refused',
   'request.refused.fileNotAttached': 'Your file was not attached; please choose it and upload it again.',
+  'request.refused.fileInProgress':
+    'Your file is still being sent from your earlier click. Check the request’s files again in a moment; to send it again, choose it below and upload it: it will not be attached twice.',
   'request.refused.fileUnconfirmed':
     'We could not confirm whether your file was attached. Check the request’s files first; to send it again, choose it below and upload it: it will not be attached twice.',
   'upload.acceptedTypes': 'Accepted types: {types}.',

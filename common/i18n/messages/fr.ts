@@ -187,6 +187,8 @@ export const fr: Catalogue = {
   'error.uploadRefused.title': 'Envoi refusé',
   'request.refused.fileNotAttached':
     'Votre fichier n’a pas été joint ; choisissez-le et envoyez-le à nouveau.',
+  'request.refused.fileInProgress':
+    'Votre fichier est encore en cours d’envoi depuis votre clic précédent. Revérifiez les fichiers de la demande dans un instant ; pour le renvoyer, choisissez-le ci-dessous et envoyez-le : il ne sera pas joint deux fois.',
   'request.refused.fileUnconfirmed':
     'Nous n’avons pas pu confirmer que votre fichier a été joint. Vérifiez d’abord les fichiers de la demande ; pour le renvoyer, choisissez-le ci-dessous et envoyez-le : il ne sera pas joint deux fois.',
   'upload.acceptedTypes': 'Types acceptés : {types}.',

@@ -182,6 +182,8 @@ export const ja: Catalogue = {
   'error.uploadRefused.title': 'アップロードが拒否されました',
   'request.refused.fileNotAttached':
     'ファイルは添付されませんでした。もう一度ファイルを選択してアップロードしてください。',
+  'request.refused.fileInProgress':
+    'ファイルは前回のクリックでまだ送信中です。少し待ってからリクエストのファイルをもう一度確認してください。再送信するには下でファイルを選択してアップロードしてください。二重に添付されることはありません。',
   'request.refused.fileUnconfirmed':
     'ファイルが添付されたかどうかを確認できませんでした。まずリクエストのファイルを確認してください。再送信するには下でファイルを選択してアップロードしてください。二重に添付されることはありません。',
   'upload.acceptedTypes': '使用できる形式: {types}。',
