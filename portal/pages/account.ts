@@ -33,15 +33,26 @@ export function messagePage(
   /**
    * `signIn`: offer to sign in, coming back to `returnTo` (a same-origin path) afterwards.
    * `reference`: a refusal's, shown untranslated as its log line carries it (ADR 0316).
+   * `next`: where to go on, instead of back to the help center's home.
    */
-  options: { signIn?: boolean; returnTo?: string; reference?: PageReference } = {},
+  options: {
+    signIn?: boolean;
+    returnTo?: string;
+    reference?: PageReference;
+    next?: { href: string; label: string };
+  } = {},
 ): SafeHtml {
   const again = ctx.signInAgainTo;
-  const { signIn = again !== undefined, returnTo = again, reference } = options;
+  const {
+    signIn = again !== undefined,
+    returnTo = again,
+    reference,
+    next = { href: '/', label: ctx.i18n.t('message.backHome') },
+  } = options;
   return layout(
     ctx,
     title,
-    html`<h1>${title}</h1><p>${message}</p>${signIn ? html`<p><a class="button" href="${SIGN_IN_PATH}${returnTo ? `?return=${encodeURIComponent(returnTo)}` : ''}">${ctx.i18n.t('message.signIn')}</a></p>` : html`<p><a href="/">${ctx.i18n.t('message.backHome')}</a></p>`}${reference ? html`<p>${referenceLine(ctx, reference)}</p>` : ''}`,
+    html`<h1>${title}</h1><p>${message}</p>${signIn ? html`<p><a class="button" href="${SIGN_IN_PATH}${returnTo ? `?return=${encodeURIComponent(returnTo)}` : ''}">${ctx.i18n.t('message.signIn')}</a></p>` : html`<p><a href="${next.href}">${next.label}</a></p>`}${reference ? html`<p>${referenceLine(ctx, reference)}</p>` : ''}`,
   );
 }
 

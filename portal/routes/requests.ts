@@ -13,6 +13,7 @@ import { filesById, fileView, THUMBNAIL_TYPES } from '../files.js';
 import { contentDisposition } from '../http/content-disposition.js';
 import { CLIENT_IDLE_MS, streamThrough } from '../http/stream-through.js';
 import { translatorOf } from '../i18n.js';
+import { messagePage } from '../pages/account.js';
 import { problemText } from '../pages/refusals.js';
 import { type OrganizationSharingView, requestDetailPage } from '../pages/request-detail.js';
 import { sharePersonPage, transitionConfirmPage } from '../pages/requests.js';
@@ -285,6 +286,29 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   };
 
   /**
+   * An action that may have taken the request from the customer (she took herself off it) failed with
+   * its outcome unknown: its page may no longer be hers to see, and "no such request" would answer the
+   * change she asked for. So a page that says it could not be confirmed and leads to My requests,
+   * which reconciles the request (a recent write), naming nothing of it (ADR 0385).
+   */
+  const showUnconfirmedElsewhere = async (res: Response, err: AtlassianError, issueId: string) => {
+    const reference = noteActionRefused(res, err, 'action refused, its request perhaps no longer visible');
+    await keepRecentWrite(services, session(res), issueId);
+    const { t } = translatorOf(res);
+    send(
+      res,
+      // The language links, too, lead to My requests: not back to the page that may be gone.
+      messagePage(
+        { ...pageContext(res), returnPath: '/requests' },
+        t('request.leftUnconfirmed.title'),
+        t('request.leftUnconfirmed'),
+        { reference, next: { href: '/requests', label: t('create.myRequests') } },
+      ),
+      err.status,
+    );
+  };
+
+  /**
    * A state-changing action on a request: visibility first (and, unless `approvers` allows it, the
    * right to change the request: canAct), then the action, then back to the page.
    */
@@ -304,7 +328,10 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         elsewhere,
       }: {
         approvers?: boolean;
-        /** Where to go once it is done instead of the request's page, when it took the request from the customer. */
+        /**
+         * Where to go once it is done instead of the request's page, when it took the request from the
+         * customer; when it failed with its outcome unknown, showUnconfirmedElsewhere.
+         */
         elsewhere?: (body: Record<string, unknown>, s: Session) => string | undefined;
         /**
          * Said after a failed write: what did not happen, or may have, and what to do; `unknown` also
@@ -327,7 +354,13 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         await keepRecentWrite(services, s, issueId);
         res.redirect(303, elsewhere?.(body, s) ?? `/requests/${encodeURIComponent(key)}?${notice}=1`);
       } catch (err) {
-        if (!(await showRefusal(res, key, err, body, notDone, issueId))) throw err;
+        // One that may have taken the request from the customer shows nothing of it (ADR 0385).
+        const away =
+          issueId !== undefined && err instanceof AtlassianError && outcomeUnknown(err)
+            ? elsewhere?.(body, session(res))
+            : undefined;
+        if (away !== undefined) await showUnconfirmedElsewhere(res, err as AtlassianError, issueId!);
+        else if (!(await showRefusal(res, key, err, body, notDone, issueId))) throw err;
       }
     };
   /** A plain action form (signed in, CSRF-checked) posted to `path`; see requestAction. */

@@ -8,7 +8,14 @@
 // status the request had left (ADR 0378).
 import { expect } from 'chai';
 import type { FaultRule } from '../../dev/jsm-emulator/faults.js';
-import { type Browser, csrfOf, type Harness, signIn, useHarness } from '../../testkit/portal-harness.js';
+import {
+  type Browser,
+  csrfOf,
+  type Harness,
+  reasons,
+  signIn,
+  useHarness,
+} from '../../testkit/portal-harness.js';
 
 describe('faults: a share or a step Atlassian made and answered 500 for, while its search lags', () => {
   let h: Harness;
@@ -119,5 +126,41 @@ describe('faults: a share or a step Atlassian made and answered 500 for, while i
       (m) => m[1],
     );
     expect(offered).to.deep.equal(['821']);
+  });
+  // Erik (in no organization) reads Alice's request only as its participant. Taking himself off, made
+  // at Atlassian and answered 500, may have taken the request from him: its page is not his to be
+  // shown (nor "no such request" for a change he asked for). The page says it could not confirm it and
+  // leads to My requests, naming nothing of the request (ADR 0385).
+  it('tells a participant who took herself off that it could not be confirmed, showing nothing of the request', async () => {
+    const erikId = h.emulator.state.userByEmail('erik@acme.test')!.accountId;
+    request().participantIds.push(erikId);
+    const erik = await signIn(h, 'erik@acme.test', { displayName: 'Erik Eng' });
+    const page = (await erik.text(`/requests/${key()}`)).body;
+    h.emulator.faults.set({
+      pathPrefix: `/rest/servicedeskapi/request/${key()}/participant`,
+      method: 'DELETE',
+      statusAfterHandling: 500,
+      times: 1,
+    });
+    const from = h.logs.length;
+    const faultedFrom = h.exchanges.length;
+    try {
+      const res = await erik.post(`/requests/${key()}/participants/remove`, {
+        accountId: erikId,
+        _csrf: csrfOf(page),
+      });
+      const answer = await res.text();
+      expect(request().participantIds, 'as Atlassian holds it').to.not.include(erikId);
+      expect(res.status).to.equal(502);
+      expect(answer).to.contain('We could not confirm whether you were taken off that request.');
+      expect(answer).to.contain('<a href="/requests">');
+      expect(answer).to.not.contain(key()).and.not.contain('Printer on 3rd floor');
+      expect(answer).to.contain('<code data-reason>ATLASSIAN_ERROR</code>');
+      expect(reasons(h, from)).to.include('ATLASSIAN_ERROR');
+    } finally {
+      h.emulator.faults.clear();
+      const faulted = h.exchanges.findIndex((e, i) => i >= faultedFrom && e.status === 500);
+      if (faulted >= 0) h.exchanges.splice(faulted, 1);
+    }
   });
 });

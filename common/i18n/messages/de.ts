@@ -161,6 +161,9 @@ export const de: Catalogue = {
   'request.refused.commentEmpty': 'Schreiben Sie zuerst einen Kommentar.',
   'request.refused.commentNotAdded':
     'Ihr Kommentar wurde nicht hinzugefügt. Er ist unten erhalten: Senden Sie ihn erneut, wenn Sie bereit sind (er wird nicht doppelt hinzugefügt).',
+  'request.leftUnconfirmed.title': 'Nicht bestätigt',
+  'request.leftUnconfirmed':
+    'Wir konnten nicht bestätigen, ob Sie von dieser Anfrage entfernt wurden. Falls ja, sehen Sie sie möglicherweise nicht mehr: Unter Meine Anfragen finden Sie alle Anfragen, die Sie sehen können.',
   'request.refused.commentInProgress':
     'Ihr Kommentar wird von Ihrem vorherigen Klick noch gesendet. Prüfen Sie die Kommentare der Anfrage gleich noch einmal; Ihr Kommentar ist unten erhalten, und erneut gesendet wird er nicht doppelt hinzugefügt.',
   'request.refused.commentUnconfirmed':

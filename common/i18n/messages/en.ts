@@ -163,6 +163,9 @@ export const en = {
   'request.refused.commentEmpty': 'Write a comment first.',
   'request.refused.commentNotAdded':
     'Your comment was not added. It is kept below: send it again when you are ready (it will not be added twice).',
+  'request.leftUnconfirmed.title': 'Not confirmed',
+  'request.leftUnconfirmed':
+    'We could not confirm whether you were taken off that request. If you were, you may no longer see it: My requests lists every request you can see.',
   'request.refused.commentInProgress':
     'Your comment is still being sent from your earlier click. Check the request’s comments again in a moment; your comment is kept below, and sending it again will not add it twice.',
   'request.refused.commentUnconfirmed':

@@ -162,6 +162,9 @@ export const fr: Catalogue = {
   'request.refused.commentEmpty': 'Écrivez d’abord un commentaire.',
   'request.refused.commentNotAdded':
     'Votre commentaire n’a pas été ajouté. Il est conservé ci-dessous : renvoyez-le quand vous êtes prêt (il ne sera pas ajouté deux fois).',
+  'request.leftUnconfirmed.title': 'Non confirmé',
+  'request.leftUnconfirmed':
+    'Nous n’avons pas pu confirmer que vous avez été retiré de cette demande. Si c’est le cas, vous ne la voyez peut-être plus : Mes demandes liste toutes les demandes que vous pouvez voir.',
   'request.refused.commentInProgress':
     'Votre commentaire est encore en cours d’envoi depuis votre clic précédent. Revérifiez les commentaires de la demande dans un instant ; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
   'request.refused.commentUnconfirmed':

@@ -159,6 +159,9 @@ export const ja: Catalogue = {
   'request.refused.commentEmpty': '先にコメントを入力してください。',
   'request.refused.commentNotAdded':
     'コメントは追加されませんでした。下に残してあります。準備ができたら再送信してください (二重に追加されることはありません)。',
+  'request.leftUnconfirmed.title': '確認できません',
+  'request.leftUnconfirmed':
+    'このリクエストから外れたかどうかを確認できませんでした。外れた場合、このリクエストは表示されなくなっている可能性があります。表示できるリクエストはすべてマイリクエストに一覧されています。',
   'request.refused.commentInProgress':
     'コメントは前回のクリックでまだ送信中です。少し待ってからリクエストのコメントをもう一度確認してください。コメントは下に残してあり、再送信しても二重に追加されることはありません。',
   'request.refused.commentUnconfirmed':
