@@ -23,8 +23,8 @@ export type Provisioning = Extract<
 >;
 
 /** At most this long a sign-in waits for the search to find an account it knows is there. */
-const SEARCH_WAIT_MS = 10_000;
-/** The first look again after the create, doubling to LOOK_DELAY_CAP_MS (one look a desk round and a search). */
+export const SEARCH_WAIT_MS = 10_000;
+/** The first look again after the create, doubling to LOOK_DELAY_CAP_MS (a look is one user search, ADR 0387). */
 const FIRST_LOOK_DELAY_MS = 250;
 const LOOK_DELAY_CAP_MS = 2_000;
 /** What the page tells the browser to wait: most accounts are found within seconds. */

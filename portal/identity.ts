@@ -159,16 +159,31 @@ export class CustomerResolver {
 
   /**
    * The account with this e-mail: the first of `deskIds`, in their order, whose customers include it
-   * (`inDesk`), else the platform user search's. The desks are asked `DESKS_AT_ONCE` at a time, each
-   * round read in the desks' order as if asked one after another (ADR 0265): the first desk's
-   * customer is chosen, a desk that failed before it fails the search, a desk after it counts for
-   * nothing. What each desk answered is put in `answers`, for the sign-in not to ask it again.
+   * (`inDesk`), else the platform user search's.
    */
   async #find(
     email: string,
     deskIds: readonly string[],
     answers: DeskAnswers = new Map(),
   ): Promise<{ user: PlatformUserDTO; inDesk: boolean } | undefined> {
+    const inDesk = await this.#deskCustomer(email, deskIds, answers);
+    if (inDesk) return { user: inDesk, inDesk: true };
+    const searched = await this.#searched(email);
+    return searched ? { user: searched, inDesk: false } : undefined;
+  }
+
+  /**
+   * The account with this e-mail among the customers of `deskIds`: the first desk's, in their order,
+   * whose customers include it. The desks are asked `DESKS_AT_ONCE` at a time, each round read in the desks' order as
+   * if asked one after another (ADR 0265): the first desk's customer is chosen, a desk that failed
+   * before it fails the search, a desk after it counts for nothing. What each desk answered is put in
+   * `answers`, for the sign-in not to ask it again.
+   */
+  async #deskCustomer(
+    email: string,
+    deskIds: readonly string[],
+    answers: DeskAnswers,
+  ): Promise<UserDTO | undefined> {
     for (let from = 0; from < deskIds.length; from += DESKS_AT_ONCE) {
       const round = deskIds.slice(from, from + DESKS_AT_ONCE);
       const settled = await Promise.allSettled(
@@ -180,12 +195,16 @@ export class CustomerResolver {
       for (const result of settled) {
         if (result.status === 'rejected') throw result.reason;
         const hit = result.value.find((u) => sameEmail(u, email));
-        if (hit) return { user: hit, inDesk: true };
+        if (hit) return hit;
       }
     }
+    return undefined;
+  }
+
+  /** The account with this e-mail as the platform user search finds it: one call, most often. */
+  async #searched(email: string): Promise<PlatformUserDTO | undefined> {
     const isHers = (u: PlatformUserDTO) => sameEmail(u, email);
-    const hit = (await this.#client.userSearch(email, isHers)).find(isHers);
-    return hit ? { user: hit, inDesk: false } : undefined;
+    return (await this.#client.userSearch(email, isHers)).find(isHers);
   }
 
   /**
@@ -225,11 +244,13 @@ export class CustomerResolver {
       provisioning = made.provisioning;
       if ('user' in made) found = { user: made.user, inDesk: false };
       else {
-        // The account is there; the search finds it once it has caught up (ADR 0372).
-        found = await awaitSearchable(() => {
-          answers = new Map();
-          return this.#find(person.email, deskIds, answers);
-        });
+        // The account is there; the user search finds it once it has caught up (ADR 0372). Each look
+        // is that search alone, and the desks, a round trip for every few, are searched once it has
+        // found it (ADR 0387): someone else may have made the account and put it on a desk.
+        const searched = await awaitSearchable(() => this.#searched(person.email));
+        answers = new Map();
+        const inDesk = await this.#deskCustomer(person.email, deskIds, answers);
+        found = inDesk ? { user: inDesk, inDesk: true } : { user: searched, inDesk: false };
       }
     }
     const { user } = found;

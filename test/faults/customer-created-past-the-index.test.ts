@@ -3,10 +3,14 @@
 // may not be found by it for a while. A create that Atlassian made but whose answer was lost (a 500
 // in front of it, the connection reset), or one another replica made at the same moment (409), left
 // a sign-in that could not find the account: refused until the search caught up, and no audit line
-// (ADR 0372).
+// (ADR 0372). Each look repeated the sign-in's whole lookup, a search of every desk's customers, on the
+// service account's one rate limit: a look is now the user search alone (ADR 0387).
 import { expect } from 'chai';
+import type { EmulatorCall } from '../../dev/jsm-emulator/emulator.js';
 import type { FaultRule } from '../../dev/jsm-emulator/faults.js';
 import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
+import { SEARCH_WAIT_MS } from '../../portal/customer-create.js';
+import { type HeldClock, holdClock } from '../../testkit/held-clock.js';
 import { specClient } from '../../testkit/jsm-emulator-client.js';
 import { attemptSignIn, type Harness, startHarness } from '../../testkit/portal-harness.js';
 
@@ -18,12 +22,23 @@ const HOME = '/';
 describe('faults: a customer created at sign-in while the user search lags', function () {
   this.timeout(30_000);
   let h: Harness;
+  const calls: EmulatorCall[] = [];
   before(async () => {
-    // A page budget of 8 s, not 25: the sign-in waits for the search within half of what is left, so the
-    // wait that ends in a 503 is about 4 s, and a loaded machine still leaves the other cases room.
-    h = await startHarness({ transport: { maxRetries: 0, pageBudgetMs: 8_000 } });
+    h = await startHarness({
+      transport: { maxRetries: 0 },
+      emulator: { onCall: (call) => calls.push(call) },
+      // The site's desks read at each sign-in: the many desks' case adds its own.
+      catalogueTtlMs: 0,
+    });
+  });
+  // The portal's clock held still (testkit/held-clock.ts): the sign-in's wait for the search runs out
+  // only when a test advances it, never because a loaded machine was slow to look again.
+  let clock: HeldClock;
+  beforeEach(() => {
+    clock = holdClock();
   });
   afterEach(() => {
+    clock.release();
     h.emulator.faults.clear();
     h.emulator.state.userSearchIndex.catchUp();
   });
@@ -138,11 +153,32 @@ describe('faults: a customer created at sign-in while the user search lags', fun
 
   it('answers a retryable 503 when the search has not caught up within the sign-in, and signs her in later', async () => {
     const email = 'gina@acme.test';
+    let created = false;
+    let looks = 0;
     h.emulator.state.userSearchIndex.hold();
-    h.emulator.faults.set({ ...CREATE, times: 1, statusAfterHandling: 500 });
+    h.emulator.faults.set(
+      {
+        ...CREATE,
+        times: 1,
+        statusAfterHandling: 500,
+        onArrival: async () => {
+          created = true;
+        },
+      },
+      {
+        ...USER_SEARCH,
+        // A look after the create takes longer than the sign-in's whole wait, the index still behind.
+        onArrival: async () => {
+          if (!created) return;
+          looks++;
+          clock.advance(SEARCH_WAIT_MS + 1);
+        },
+      },
+    );
     const from = h.logs.length;
     const refused = await signIn(email);
     expect(refused.status, refused.html).to.equal(503);
+    expect(looks, 'looks after the create').to.equal(1);
     expect(Number(refused.retryAfter)).to.be.greaterThan(0);
     expect(h.logs.slice(from).map((l) => l['reason'])).to.include('PORTAL_CUSTOMER_NOT_SEARCHABLE');
     expect(refused.html).to.contain('Your account has been set up');
@@ -156,5 +192,51 @@ describe('faults: a customer created at sign-in while the user search lags', fun
     expect([later.status, later.location], later.html).to.deep.equal([303, HOME]);
     expect(h.emulator.faults.hits()).to.deep.equal([0]);
     expect(accountsOf(email)).to.have.length(1);
+  });
+
+  describe('on a site of many desks', () => {
+    const DESKS = 100;
+    before(() => {
+      const { serviceDesks } = h.emulator.state;
+      const itHelp = serviceDesks.get('1')!;
+      for (let i = 0; i < DESKS; i++) {
+        const id = String(7_000 + i);
+        serviceDesks.set(id, {
+          ...itHelp,
+          id,
+          projectId: String(70_000 + i),
+          projectKey: `DESK${i}`,
+          projectName: `Desk ${i}`,
+          organizationIds: [],
+          customerIds: [],
+          groups: [],
+        });
+      }
+    });
+
+    /** How often each desk's customers were searched, by desk id. */
+    const deskSearches = () => {
+      const searches = new Map<string, number>();
+      for (const c of calls) {
+        const desk = /^\/rest\/servicedeskapi\/servicedesk\/([0-9]+)\/customer$/.exec(c.path)?.[1];
+        if (c.method === 'GET' && desk) searches.set(desk, (searches.get(desk) ?? 0) + 1);
+      }
+      return searches;
+    };
+
+    it('looks again with the user search alone, and searches each desk once more when it finds her', async () => {
+      const email = 'ivan@acme.test';
+      const [search, create] = searchCatchesUpAt(3);
+      h.emulator.faults.set({ ...create!, statusAfterHandling: 500 }, search!);
+      calls.length = 0;
+      const answer = await signIn(email);
+      expect([answer.status, answer.location], answer.html).to.deep.equal([303, HOME]);
+      const searched = deskSearches();
+      expect(searched.size, 'desks searched').to.be.greaterThan(DESKS);
+      // Before the create (she is in none), and once the search has found her: not once a look.
+      expect([...new Set(searched.values())], 'searches of each desk').to.deep.equal([2]);
+      // Before the create, then the three looks.
+      expect(calls.filter((c) => c.method === 'GET' && c.path === USER_SEARCH.pathPrefix)).to.have.length(4);
+    });
   });
 });
