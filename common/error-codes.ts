@@ -298,6 +298,8 @@ export const PORTAL_CODES = {
   PORTAL_EMBEDDED_ELSEWHERE:
     'A page or file the browser asked for as part of another origin’s page (an image, a frame, a fetch: Fetch Metadata), refused before a session is read, a limit counted or Atlassian asked (403)',
   PORTAL_EMAIL_MISSING: 'The sign-in did not carry an e-mail address',
+  PORTAL_FILE_VISIBILITY_UNKNOWN:
+    "A file whose visibility hangs on its author's account type, which Atlassian's /rest/api/3/user/bulk could not say now (a 5xx, a 429 past what a page may wait, a timeout): not served, and not said missing (503, Retry-After; ADR 0388)",
   PORTAL_FORM_INVALID: 'The multipart form cannot be read (400)',
   PORTAL_FORM_TOO_LARGE:
     'The multipart form has too many parts, too large fields, or more bytes than any form within the upload limits; read no further (413, the connection closed)',

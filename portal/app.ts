@@ -24,7 +24,7 @@ import { AccountGuard, AccountRefusedError } from './account-guard.js';
 import { ActivityLog } from './activity.js';
 import { BUSY_RETRY_AFTER_MS } from './atlassian/bulkhead.js';
 import { AtlassianClient } from './atlassian/client.js';
-import { AtlassianError } from './atlassian/errors.js';
+import { AtlassianError, retryAfterSecondsOf } from './atlassian/errors.js';
 import type { TransportOptions } from './atlassian/http.js';
 import { withinPage } from './atlassian/page-budget.js';
 import { auditLog } from './audit.js';
@@ -57,9 +57,6 @@ import type { PortalServices } from './services.js';
 import { type Session, SessionStore, sessionTimeoutsOf } from './session.js';
 import { createPortalTelemetry, type PortalTelemetry } from './telemetry.js';
 import { ACCOUNT_REFUSED, createWeb, readsPage } from './web.js';
-
-/** When Atlassian gave no Retry-After: long enough for a site outage or throttling to pass, short enough to retry by hand. */
-const UNAVAILABLE_RETRY_AFTER_MS = 30_000;
 
 export interface PortalOptions {
   /** The broker's signing certificates; when absent, the secrets dir, then the broker's metadata. */
@@ -353,12 +350,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       // temporarily unavailable, so 503 with a time to come back, as error-codes.ts documents;
       // anything else it answered is a bad gateway.
       const temporary = err.code === 'ATLASSIAN_RATE_LIMITED' || err.code === 'ATLASSIAN_UNAVAILABLE';
-      if (temporary)
-        res.setHeader(
-          'Retry-After',
-          // At least a second: a Retry-After of 0 was already waited out by the client's retries.
-          String(Math.max(1, Math.ceil((err.retryAfterMs ?? UNAVAILABLE_RETRY_AFTER_MS) / 1000))),
-        );
+      if (temporary) res.setHeader('Retry-After', String(retryAfterSecondsOf(err)));
       send(
         res,
         messagePage(pageContext(res), t('error.failed.title'), problemText(i18n, err), { reference }),

@@ -2,7 +2,9 @@
  * Which accounts Atlassian says are customers (`accountType: customer`, portal-only accounts): a file
  * such an account added is public, since customers can add no other ("Customers can set attachments
  * to public visibility only", servicedeskapi createAttachment). The answer for a set of accounts is
- * held for the catalogue's lifetime, so that a warm view of a request asks nothing more (ADR 0375).
+ * held for the catalogue's lifetime, so that a warm view of a request asks nothing more (ADR 0375). A
+ * failed lookup is never held as "no customer" (TtlCache keeps no failed load): the next view asks
+ * again, and meanwhile the files it decides are left undecided (ADR 0388).
  */
 import type { AtlassianClient } from './atlassian/client.js';
 import { TtlCache } from './catalogue.js';

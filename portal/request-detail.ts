@@ -4,7 +4,9 @@
  * approvals and the transitions, cached per request version. A list Atlassian cut short in the
  * expansion is read whole from its own resource.
  */
+import { JsmSsoError } from '../common/errors.js';
 import { type AtlassianClient, attachmentId, type ListRead } from './atlassian/client.js';
+import { AtlassianError, retryAfterSecondsOf } from './atlassian/errors.js';
 import type {
   ApprovalDTO,
   AttachmentDTO,
@@ -31,10 +33,37 @@ export interface RequestDetail extends VisibleRequest {
   earlierCommentsUnread: boolean;
   /** The files the customer may open: those known public (`customerAttachments`). */
   attachments: AttachmentDTO[];
+  /** Files not offered now because the lookup that decides them failed (ADR 0388). */
+  unlistedFiles?: UnlistedFiles | undefined;
   approvals: ApprovalDTO[];
   /** Empty for a customer who may not change the request. */
   transitions: TransitionDTO[];
   serviceAccountId: string;
+}
+
+/**
+ * The files whose visibility hangs on their authors' account types, when Atlassian could not say
+ * them (a 5xx, a 429 past what a page may wait, a timeout): neither offered nor said missing, and
+ * why (ADR 0388).
+ */
+export interface UnlistedFiles {
+  ids: ReadonlySet<string>;
+  because: AtlassianError;
+}
+
+/**
+ * A file whose visibility hangs on an account-type lookup that failed: not served, and not a 404,
+ * which would say it is not there (ADR 0388). 503 with Retry-After: asked again later, it is decided.
+ */
+export class FileVisibilityUnknownError extends JsmSsoError {
+  readonly retryAfterSeconds: number;
+  constructor(readonly lookup: AtlassianError) {
+    super('PORTAL_FILE_VISIBILITY_UNKNOWN', 'whether the customer may open the file cannot be decided now', {
+      status: 503,
+      cause: lookup,
+    });
+    this.retryAfterSeconds = retryAfterSecondsOf(lookup);
+  }
 }
 
 /** The whole list: the expansion when it is complete, else the list's own resource. */
@@ -57,6 +86,14 @@ export interface CommentsRead {
 const fileIds = (comments: readonly CommentDTO[]) =>
   new Set(comments.flatMap((c) => (c.attachments?.values ?? []).flatMap((a) => attachmentId(a) ?? [])));
 
+/** The files the comments read decide: those of an internal comment, hidden; of a public one, shown. */
+function decidedByComments(read: CommentsRead) {
+  return {
+    hidden: fileIds(read.internal ?? read.comments.filter((c) => c.public !== true)),
+    inPublicComments: fileIds(read.comments.filter((c) => c.public === true)),
+  };
+}
+
 /**
  * The attachments a customer may see, decided from what is known: Atlassian shows the service account
  * (an agent) every file and says of none whether it is public (ADR 0375). Known public: a file of a
@@ -69,8 +106,7 @@ export function customerAttachments(
   read: CommentsRead,
   publicAuthors: ReadonlySet<string>,
 ): AttachmentDTO[] {
-  const hidden = fileIds(read.internal ?? read.comments.filter((c) => c.public !== true));
-  const inPublicComments = fileIds(read.comments.filter((c) => c.public === true));
+  const { hidden, inPublicComments } = decidedByComments(read);
   return attachments.filter((a) => {
     const id = attachmentId(a);
     if (id === undefined || hidden.has(id)) return false;
@@ -78,19 +114,27 @@ export function customerAttachments(
   });
 }
 
-/** The authors of the files no public comment read added: whether they are customers decides those. */
-const undecidedAuthors = (
+/**
+ * The files whose authors' account types decide them (`customerAttachments`): none a comment read
+ * decides, nor one the service account added. An internal comment's are not asked about: hidden
+ * whatever the answer, they need no lookup, whose failure leaves them as they are (ADR 0388).
+ */
+const undecidedFiles = (
   attachments: readonly AttachmentDTO[],
   read: CommentsRead,
   serviceAccountId: string,
 ) => {
-  const inPublicComments = fileIds(read.comments.filter((c) => c.public === true));
-  return attachments.flatMap((a) => {
-    const author = a.author?.accountId;
+  const { hidden, inPublicComments } = decidedByComments(read);
+  return attachments.filter((a) => {
     const id = attachmentId(a);
-    return author === undefined || author === serviceAccountId || inPublicComments.has(id ?? '')
-      ? []
-      : [author];
+    const author = a.author?.accountId;
+    return (
+      id !== undefined &&
+      !hidden.has(id) &&
+      !inPublicComments.has(id) &&
+      author !== undefined &&
+      author !== serviceAccountId
+    );
   });
 };
 
@@ -132,14 +176,18 @@ export class RequestDetails {
     };
   }
 
-  /** One of the request's files the customer may open, or NotVisibleError. */
+  /**
+   * One of the request's files the customer may open, else NotVisibleError; FileVisibilityUnknownError
+   * for one whose author Atlassian could not say now is a customer.
+   */
   async file(reader: Reader, issueKey: string, id: string): Promise<AttachmentDTO> {
     const visible = await this.#requests.visible(reader, issueKey, { detail: true });
-    const { attachments } = await this.#files(issueKey, visible.request);
+    const { attachments, unlistedFiles } = await this.#files(issueKey, visible.request);
     // The id must be one of this request's visible files: no reading another request's files by id.
     const attachment = attachments.find((a) => attachmentId(a) === id);
-    if (!attachment) throw new NotVisibleError();
-    return attachment;
+    if (attachment) return attachment;
+    if (unlistedFiles?.ids.has(id)) throw new FileVisibilityUnknownError(unlistedFiles.because);
+    throw new NotVisibleError();
   }
 
   /**
@@ -159,14 +207,21 @@ export class RequestDetails {
   /**
    * Which file names a customer's text may name and Jira still resolve (wiki-files.ts): a name one
    * of the files she may open has, and no other file of the request (Jira resolves a name against
-   * every file, an internal comment's too).
+   * every file, an internal comment's too). FileVisibilityUnknownError while some file cannot be
+   * decided.
    */
   async shownFileName(reader: Reader, issueKey: string): Promise<(name: string) => boolean> {
     const { request } = await this.#requests.visible(reader, issueKey, { detail: true });
     // One read of the list for both questions: read twice at once, a post naming a file cost twice
     // the page's Atlassian calls (ADR 0274).
     const read = this.#attachments(issueKey, request);
-    const [every, { attachments }] = await Promise.all([read, this.#files(issueKey, request, read)]);
+    const [every, { attachments, unlistedFiles }] = await Promise.all([
+      read,
+      this.#files(issueKey, request, read),
+    ]);
+    // A text naming a file the lookup could not decide would lose the reference for good if
+    // written now: nothing is written, the text kept for sending again (ADR 0388).
+    if (unlistedFiles) throw new FileVisibilityUnknownError(unlistedFiles.because);
     const open = new Set(attachments.flatMap((a) => attachmentId(a) ?? []));
     const names = (keep: (a: AttachmentDTO) => boolean) => new Set(every.filter(keep).map((a) => a.filename));
     const shown = names((a) => open.has(attachmentId(a) ?? ''));
@@ -187,19 +242,36 @@ export class RequestDetails {
     issueKey: string,
     request: CustomerRequestDTO,
     every = this.#attachments(issueKey, request),
-  ): Promise<{ comments: CommentDTO[]; earlierCommentsUnread: boolean; attachments: AttachmentDTO[] }> {
+  ): Promise<{
+    comments: CommentDTO[];
+    earlierCommentsUnread: boolean;
+    attachments: AttachmentDTO[];
+    unlistedFiles: UnlistedFiles | undefined;
+  }> {
     const [attachments, read, serviceAccountId] = await Promise.all([
       every,
       this.#comments(issueKey, request.comments),
       this.#client.serviceAccountId(),
     ]);
-    const customers = await this.#customers.among(undecidedAuthors(attachments, read, serviceAccountId));
+    const undecided = undecidedFiles(attachments, read, serviceAccountId);
+    const customers = await this.#customers.among(undecided.flatMap((a) => a.author?.accountId ?? [])).then(
+      (found) => ({ found, failure: undefined }),
+      // The files the lookup decides are only some of the page: the rest is known without it.
+      (err: unknown) => {
+        if (!(err instanceof AtlassianError)) throw err;
+        return { found: new Set<string>(), failure: err };
+      },
+    );
     return {
       // Belt and braces: only public comments, whatever the API returned; in the order written,
       // whatever order it listed them in (ADR 0384).
       comments: oldestFirst(read.comments.filter((c) => c.public === true)),
       earlierCommentsUnread: !read.complete,
-      attachments: customerAttachments(attachments, read, new Set([serviceAccountId, ...customers])),
+      attachments: customerAttachments(attachments, read, new Set([serviceAccountId, ...customers.found])),
+      unlistedFiles: customers.failure && {
+        ids: new Set(undecided.flatMap((a) => attachmentId(a) ?? [])),
+        because: customers.failure,
+      },
     };
   }
 

@@ -45,6 +45,18 @@ export class AtlassianError extends JsmSsoError {
   }
 }
 
+/** When Atlassian gave no Retry-After: long enough for a site outage or throttling to pass, short enough to retry by hand. */
+const UNAVAILABLE_RETRY_AFTER_MS = 30_000;
+
+/**
+ * The Retry-After, in seconds, to answer for a page that failed on `err`: Atlassian's wait when it
+ * asked for one, else ours; at least a second (a Retry-After of 0 was already waited out by the
+ * client's retries).
+ */
+export function retryAfterSecondsOf(err: AtlassianError): number {
+  return Math.max(1, Math.ceil((err.retryAfterMs ?? UNAVAILABLE_RETRY_AFTER_MS) / 1000));
+}
+
 function statusFor(code: AtlassianErrorCode): number {
   switch (code) {
     case 'ATLASSIAN_NOT_FOUND':

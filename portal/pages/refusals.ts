@@ -55,6 +55,7 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   PORTAL_EMAIL_MISSING: 'refusal.emailMissing',
   // Never shown: an image or a frame of another origin's page, answered with no page (ADR 0271).
   PORTAL_EMBEDDED_ELSEWHERE: 'error.tryLater',
+  PORTAL_FILE_VISIBILITY_UNKNOWN: 'refusal.fileVisibilityUnknown',
   PORTAL_FORM_INVALID: 'refusal.formUnreadable',
   PORTAL_FORM_TOO_LARGE: 'refusal.formTooLarge',
   PORTAL_IDP_UNKNOWN: 'refusal.idpUnknown',

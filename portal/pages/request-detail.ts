@@ -47,6 +47,8 @@ export interface DetailView {
   renderedFields: ReadonlyMap<string, SafeHtml>;
   timeline: TimelineEntry[];
   files: FileView[];
+  /** Some files could not be decided now (their authors' account lookup failed): the page says so (ADR 0388). */
+  filesUnlisted?: boolean | undefined;
   approvals: ApprovalDTO[];
   participants: UserDTO[];
   /** Undefined when the site cannot share requests with organizations (no Organizations field). */
@@ -224,7 +226,8 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
         </form>
       </section>
       <section class="card" aria-labelledby="att-h"><h2 id="att-h">${t('request.attachments')}</h2>
-        ${v.files.length === 0 ? html`<p class="muted empty">${t('request.noFiles')}</p>` : fileList(ctx.i18n, v.files)}
+        ${v.files.length === 0 && !v.filesUnlisted ? html`<p class="muted empty">${t('request.noFiles')}</p>` : fileList(ctx.i18n, v.files)}
+        ${v.filesUnlisted ? html`<p class="muted" role="status">${t('request.filesUnlisted')}</p>` : ''}
         ${
           v.mayAct
             ? html`<form method="post" action="${action('attachment')}" enctype="multipart/form-data">${csrfField(v.csrf)}${writeKeyField(v.writeKeys.attachment)}

@@ -19,7 +19,7 @@ import { type OrganizationSharingView, requestDetailPage } from '../pages/reques
 import { sharePersonPage, transitionConfirmPage } from '../pages/requests.js';
 import { MAX_COMMENT_FILES, uploadRefusalText } from '../pages/uploads.js';
 import { type PageReference, referenceOf } from '../reference.js';
-import { RequestDetails } from '../request-detail.js';
+import { FileVisibilityUnknownError, RequestDetails } from '../request-detail.js';
 import { renderedFieldHtml, requestTimeline } from '../request-timeline.js';
 import { NotVisibleError, type VisibleRequest } from '../requests.js';
 import type { PortalServices } from '../services.js';
@@ -102,6 +102,8 @@ function writeFailureText(i18n: Translator, err: unknown, notDone: NotDone | und
   if (err instanceof AtlassianError) return failureText(i18n, err, notDone);
   if (err instanceof FlowStoreClaimsUncertainError)
     return i18n.t('error.writeUncertain', { seconds: err.retryAfterSeconds });
+  // Nothing was sent: the text names a file the portal cannot decide now (ADR 0388).
+  if (err instanceof FileVisibilityUnknownError) return i18n.t('request.refused.namedFileUndecided');
   if (notDone === undefined) return undefined;
   if (err instanceof WriteUnconfirmedError) return i18n.t(notDone.unknown);
   if (err instanceof WriteInProgressError && notDone.inProgress) return i18n.t(notDone.inProgress);
@@ -121,6 +123,12 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   };
 
   const details = new RequestDetails(client, requests, new CustomerAccounts(client, services.cacheTtlMs));
+  /** A failed account-type lookup left some files undecided: why, never whose (ADR 0388). */
+  const noteFilesUndecided = (because: AtlassianError) =>
+    logger.warn(
+      { event: 'portal.file_visibility_unknown', reason: because.code },
+      'files left undecided: the account-type lookup failed',
+    );
   const siteOrigin = new URL(services.spec.atlassian.siteUrl).origin;
 
   const renderDetail = async (
@@ -155,7 +163,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       maybeChanged === undefined ? s : { ...s, recentIssueIds: [maybeChanged, ...s.recentIssueIds] },
       key,
     );
-    const { request, participants } = detail;
+    const { request, participants, unlistedFiles } = detail;
+    if (unlistedFiles) noteFilesUndecided(unlistedFiles.because);
     const [requestTypes, organizations, timeFields] = await Promise.all([
       // The type's name is a nicety: the page does without it.
       catalogue.requestTypes(request.serviceDeskId).catch(() => []),
@@ -199,6 +208,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         renderedFields,
         timeline: requestTimeline(detail, { siteOrigin }),
         files: detail.attachments.flatMap((a) => fileView(key, a) ?? []),
+        filesUnlisted: unlistedFiles !== undefined,
         approvals: detail.approvals,
         participants,
         organizations:
@@ -237,12 +247,12 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
 
   /**
    * Logs why an action wrote nothing, under the reference its page shows; for a store that cannot
-   * vouch for claims yet, tells the browser when to send it again.
+   * vouch for claims yet, or a named file not decided yet, tells the browser when to send it again.
    */
   const noteActionRefused = (res: Response, err: JsmSsoError, msg: string): PageReference => {
     const reference = referenceOf(res, err.code);
     logger.warn({ event: 'portal.action_refused', reason: err.code, reference: reference.id }, msg);
-    if (err instanceof FlowStoreClaimsUncertainError)
+    if (err instanceof FlowStoreClaimsUncertainError || err instanceof FileVisibilityUnknownError)
       res.setHeader('Retry-After', String(err.retryAfterSeconds));
     return reference;
   };
@@ -759,6 +769,13 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       // Cut off mid-file: the browser sees an incomplete download, not a page glued to it.
       if (res.headersSent) {
         res.destroy();
+        return;
+      }
+      if (err instanceof FileVisibilityUnknownError) {
+        noteFilesUndecided(err.lookup);
+        res.setHeader('Retry-After', String(err.retryAfterSeconds));
+        const i18n = translatorOf(res);
+        refuse(res, 503, err.code, i18n.t('error.failed.title'), problemText(i18n, err));
         return;
       }
       throw err;

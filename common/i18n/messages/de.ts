@@ -166,6 +166,8 @@ export const de: Catalogue = {
     'Wir konnten nicht bestätigen, ob Sie von dieser Anfrage entfernt wurden. Falls ja, sehen Sie sie möglicherweise nicht mehr: Unter Meine Anfragen finden Sie alle Anfragen, die Sie sehen können.',
   'request.refused.commentInProgress':
     'Ihr Kommentar wird von Ihrem vorherigen Klick noch gesendet. Prüfen Sie die Kommentare der Anfrage gleich noch einmal; Ihr Kommentar ist unten erhalten, und erneut gesendet wird er nicht doppelt hinzugefügt.',
+  'request.refused.namedFileUndecided':
+    'Nichts wurde gesendet: Wir können die Dateien dieser Anfrage gerade nicht prüfen. Bitte senden Sie es in einigen Minuten erneut; Ihr Text ist unten erhalten.',
   'request.refused.commentUnconfirmed':
     'Wir konnten nicht bestätigen, ob Ihr Kommentar hinzugefügt wurde. Prüfen Sie zuerst die Kommentare der Anfrage; Ihr Kommentar ist unten erhalten, und erneut gesendet wird er nicht doppelt hinzugefügt.',
   'request.refused.stepUnavailable': 'Dieser Schritt ist nicht verfügbar.',
@@ -289,6 +291,10 @@ export const de: Catalogue = {
     'Dateien anhängen (optional, bis zu {max, plural, one {# Datei} other {# Dateien}} mit je {size})',
   'request.attachments': 'Anhänge',
   'request.noFiles': 'Keine Dateien angehängt.',
+  'request.filesUnlisted':
+    'Einige Dateien dieser Anfrage können gerade nicht aufgelistet werden. Bitte versuchen Sie es in einigen Minuten erneut.',
+  'refusal.fileVisibilityUnknown':
+    'Wir können gerade nicht feststellen, ob Sie diese Datei öffnen dürfen. Bitte versuchen Sie es in einigen Minuten erneut.',
   'request.attachFile': 'Datei anhängen (bis {size})',
   'request.upload': 'Hochladen',
   'request.statusAside': 'Status der Anfrage',

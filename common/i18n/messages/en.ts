@@ -168,6 +168,8 @@ export const en = {
     'We could not confirm whether you were taken off that request. If you were, you may no longer see it: My requests lists every request you can see.',
   'request.refused.commentInProgress':
     'Your comment is still being sent from your earlier click. Check the request’s comments again in a moment; your comment is kept below, and sending it again will not add it twice.',
+  'request.refused.namedFileUndecided':
+    'Nothing was sent: we cannot check the files of this request right now. Please send it again in a few minutes; your text is kept below.',
   'request.refused.commentUnconfirmed':
     'We could not confirm whether your comment was added. Check the request’s comments first; your comment is kept below, and sending it again will not add it twice.',
   'request.refused.stepUnavailable': 'That step is not available.',
@@ -281,6 +283,10 @@ export const en = {
     'Attach files (optional, up to {max, plural, one {# file} other {# files}} of {size} each)',
   'request.attachments': 'Attachments',
   'request.noFiles': 'No files attached.',
+  'request.filesUnlisted':
+    'Some files of this request cannot be listed right now. Please try again in a few minutes.',
+  'refusal.fileVisibilityUnknown':
+    'We cannot tell right now whether you may open this file. Please try again in a few minutes.',
   'request.attachFile': 'Attach a file (up to {size})',
   'request.upload': 'Upload',
   'request.statusAside': 'Request status',

@@ -167,6 +167,8 @@ export const fr: Catalogue = {
     'Nous n’avons pas pu confirmer que vous avez été retiré de cette demande. Si c’est le cas, vous ne la voyez peut-être plus : Mes demandes liste toutes les demandes que vous pouvez voir.',
   'request.refused.commentInProgress':
     'Votre commentaire est encore en cours d’envoi depuis votre clic précédent. Revérifiez les commentaires de la demande dans un instant ; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
+  'request.refused.namedFileUndecided':
+    'Rien n’a été envoyé : nous ne pouvons pas vérifier les fichiers de cette demande pour le moment. Veuillez le renvoyer dans quelques minutes ; votre texte est conservé ci-dessous.',
   'request.refused.commentUnconfirmed':
     'Nous n’avons pas pu confirmer que votre commentaire a été ajouté. Vérifiez d’abord les commentaires de la demande ; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
   'request.refused.stepUnavailable': 'Cette étape n’est pas disponible.',
@@ -287,6 +289,10 @@ export const fr: Catalogue = {
     'Joindre des fichiers (facultatif, jusqu’à {max, plural, one {# fichier} other {# fichiers}} de {size} chacun)',
   'request.attachments': 'Pièces jointes',
   'request.noFiles': 'Aucun fichier joint.',
+  'request.filesUnlisted':
+    'Certains fichiers de cette demande ne peuvent pas être listés pour le moment. Veuillez réessayer dans quelques minutes.',
+  'refusal.fileVisibilityUnknown':
+    'Nous ne pouvons pas savoir pour le moment si vous pouvez ouvrir ce fichier. Veuillez réessayer dans quelques minutes.',
   'request.attachFile': 'Joindre un fichier (jusqu’à {size})',
   'request.upload': 'Téléverser',
   'request.statusAside': 'Statut de la demande',

@@ -164,6 +164,8 @@ export const ja: Catalogue = {
     'このリクエストから外れたかどうかを確認できませんでした。外れた場合、このリクエストは表示されなくなっている可能性があります。表示できるリクエストはすべてマイリクエストに一覧されています。',
   'request.refused.commentInProgress':
     'コメントは前回のクリックでまだ送信中です。少し待ってからリクエストのコメントをもう一度確認してください。コメントは下に残してあり、再送信しても二重に追加されることはありません。',
+  'request.refused.namedFileUndecided':
+    '何も送信されていません。このリクエストのファイルを現在確認できません。数分後にもう一度送信してください。入力したテキストは下に残っています。',
   'request.refused.commentUnconfirmed':
     'コメントが追加されたかどうかを確認できませんでした。まずリクエストのコメントを確認してください。コメントは下に残してあり、再送信しても二重に追加されることはありません。',
   'request.refused.stepUnavailable': 'その操作は利用できません。',
@@ -274,6 +276,10 @@ export const ja: Catalogue = {
   'request.attachToComment': 'ファイルを添付（任意、最大 {max} 件、各 {size} まで）',
   'request.attachments': '添付ファイル',
   'request.noFiles': '添付ファイルはありません。',
+  'request.filesUnlisted':
+    'このリクエストの一部のファイルは現在一覧表示できません。数分後にもう一度お試しください。',
+  'refusal.fileVisibilityUnknown':
+    'このファイルを開けるかどうかを現在確認できません。数分後にもう一度お試しください。',
   'request.attachFile': 'ファイルを添付 ({size} まで)',
   'request.upload': 'アップロード',
   'request.statusAside': 'リクエストのステータス',
