@@ -1,13 +1,28 @@
 import { html, type SafeHtml, seg } from '../../common/http/html.js';
 import type { TransitionDTO, UserDTO } from '../atlassian/types.js';
+import type { PageReference } from '../reference.js';
 import { MAX_TYPED_TEXT } from '../typed-text.js';
 import { csrfField, layout, type PageContext, writeKeyField } from './layout.js';
+import { referenceLine } from './reference.js';
 import { richText } from './rich-text.js';
 
-/** Asks before a transition (Resolve, Cancel request, ...), with an optional comment sent along. */
+/**
+ * Asks before a transition (Resolve, Cancel request, ...), with an optional comment sent along. Shown
+ * again, its form under the same key, with the comment typed and why it was not sent (`error`, its
+ * `reference`).
+ */
 export function transitionConfirmPage(
   ctx: PageContext,
-  v: { key: string; summary: string; transition: TransitionDTO; csrf: string; writeKey: string },
+  v: {
+    key: string;
+    summary: string;
+    transition: TransitionDTO;
+    csrf: string;
+    writeKey: string;
+    comment?: string;
+    error?: string;
+    reference?: PageReference;
+  },
 ): SafeHtml {
   const back = `/requests/${seg(v.key)}`;
   const { t } = ctx.i18n;
@@ -17,11 +32,12 @@ export function transitionConfirmPage(
     t('transition.title', names),
     html`<nav aria-label="${t('layout.breadcrumb')}"><a href="/requests">${t('requests.title')}</a> / <a href="${back}">${v.key}</a></nav>
     <h1>${t('transition.question', names)}</h1>
+    ${v.error ? html`<p class="alert" role="alert">${v.error}${v.reference ? html`<br>${referenceLine(ctx, v.reference)}` : ''}</p>` : ''}
     <form class="card" method="post" action="${back}/transition">${csrfField(v.csrf)}${writeKeyField(v.writeKey)}
       <input type="hidden" name="transition" value="${v.transition.id}">
       <p>${richText(ctx.i18n, 'transition.explain', { strong: (text) => html`<strong>${text}</strong>` }, names)}</p>
       <label for="transition-comment">${t('transition.comment')}</label>
-      <textarea id="transition-comment" name="body" maxlength="${MAX_TYPED_TEXT}"></textarea>
+      <textarea id="transition-comment" name="body" maxlength="${MAX_TYPED_TEXT}">${v.comment ?? ''}</textarea>
       <p><button type="submit">${v.transition.name}</button> <a href="${back}">${t('transition.keep')}</a></p>
     </form>`,
   );

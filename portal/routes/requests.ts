@@ -80,7 +80,10 @@ const FILE_NOT_DONE: NotDone = {
   inProgress: 'request.refused.fileInProgress',
 };
 
-const STEP_NOT_DONE: NotDone = { unknown: 'request.refused.stepUnconfirmed' };
+const STEP_NOT_DONE: NotDone = {
+  unknown: 'request.refused.stepUnconfirmed',
+  inProgress: 'request.refused.stepInProgress',
+};
 
 /** One of ACTION_REFUSALS in the customer's words; undefined for any other error. */
 function actionRefusalText(i18n: Translator, err: unknown): string | undefined {
@@ -336,8 +339,19 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         approvers = false,
         notDone,
         elsewhere,
+        whileWriting,
       }: {
         approvers?: boolean;
+        /**
+         * Shows the page a post is answered with when an earlier post of the same form is still writing
+         * (WriteInProgressError), if not the request's page; false to leave it to the request's page.
+         */
+        whileWriting?: (
+          res: Response,
+          key: string,
+          body: Record<string, unknown>,
+          err: WriteInProgressError,
+        ) => Promise<boolean>;
         /**
          * Where to go once it is done instead of the request's page, when it took the request from the
          * customer; when it failed with its outcome unknown, showUnconfirmedElsewhere.
@@ -370,6 +384,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
             ? elsewhere?.(body, session(res))
             : undefined;
         if (away !== undefined) await showUnconfirmedElsewhere(res, err as AtlassianError, issueId!);
+        else if (err instanceof WriteInProgressError && (await whileWriting?.(res, key, body, err))) return;
         else if (!(await showRefusal(res, key, err, body, notDone, issueId))) throw err;
       }
     };
@@ -478,6 +493,80 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     ),
   );
 
+  /**
+   * The request and its summary for a page that prepares a change (a step, a share), or undefined
+   * once the customer is refused: only someone who may act on it (not an approver-only reader).
+   */
+  const visibleToAct = async (res: Response, key: string) => {
+    const { request, mayAct, desk } = await requests.visible(session(res), key);
+    if (!mayAct) {
+      const { t } = translatorOf(res);
+      const err = approverOnly();
+      refuse(res, err.status, err.code, t('request.refused.notAvailable'), t(err.messageKey));
+      return undefined;
+    }
+    const summary = request.requestFieldValues?.find((f) => f.fieldId === 'summary')?.value;
+    return { request, desk, summary: typeof summary === 'string' ? summary : key };
+  };
+
+  /**
+   * A step's confirmation page, its form as `form` says (called once the step is found offered); false,
+   * sending nothing, when Atlassian does not offer the step now.
+   */
+  const sendStepPage = async (
+    res: Response,
+    key: string,
+    transitionId: unknown,
+    form: () => { writeKey: string; comment?: string; error?: string; reference?: PageReference },
+    status = 200,
+  ): Promise<boolean> => {
+    const seen = await visibleToAct(res, key);
+    if (!seen) return true;
+    const transition = (await client.transitions(key)).find((t) => t.id === transitionId);
+    if (!transition) return false;
+    send(
+      res,
+      transitionConfirmPage(pageContext(res), {
+        key,
+        summary: seen.summary,
+        transition,
+        csrf: session(res).csrf,
+        ...form(),
+      }),
+      status,
+    );
+    return true;
+  };
+
+  /**
+   * A step sent with a comment while an earlier post of the same form is still writing: its own page
+   * again, the comment in its form under the same key, so that sent again it waits for the first post
+   * and lands on its outcome, taking the step and writing the comment once (ADR 0386). In the request's
+   * comment form it would be written under another claim, beside the step's comment still on its way.
+   * False without a comment, or once the step is no longer offered: the request's page says it then.
+   */
+  const showStepStillWriting = async (
+    res: Response,
+    key: string,
+    body: Record<string, unknown>,
+    err: WriteInProgressError,
+  ): Promise<boolean> => {
+    const comment = typeof body['body'] === 'string' ? body['body'] : '';
+    if (comment.trim() === '') return false;
+    return sendStepPage(
+      res,
+      key,
+      body['transition'],
+      () => ({
+        writeKey: writeKeyFrom(body[WRITE_KEY_FIELD]),
+        comment,
+        error: translatorOf(res).t('request.refused.stepCommentInProgress'),
+        reference: noteActionRefused(res, err, 'action refused'),
+      }),
+      err.status,
+    );
+  };
+
   postRequestAction(
     '/requests/:key/transition',
     'moved',
@@ -495,24 +584,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       );
       if (!moved) throw actionError('request.refused.stepUnavailable');
     },
-    { notDone: STEP_NOT_DONE },
+    { notDone: STEP_NOT_DONE, whileWriting: showStepStillWriting },
   );
-
-  /**
-   * The request and its summary for a page that prepares a change (a step, a share), or undefined
-   * once the customer is refused: only someone who may act on it (not an approver-only reader).
-   */
-  const visibleToAct = async (res: Response, key: string) => {
-    const { request, mayAct, desk } = await requests.visible(session(res), key);
-    if (!mayAct) {
-      const { t } = translatorOf(res);
-      const err = approverOnly();
-      refuse(res, err.status, err.code, t('request.refused.notAvailable'), t(err.messageKey));
-      return undefined;
-    }
-    const summary = request.requestFieldValues?.find((f) => f.fieldId === 'summary')?.value;
-    return { request, desk, summary: typeof summary === 'string' ? summary : key };
-  };
 
   // Whom to share with is chosen on a page of its own, the only page that reads the people of the
   // customer's organizations (ADR 0263): a view of the request costs no call per organization.
@@ -546,30 +619,14 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   // what it does to the request, and an optional comment.
   app.get('/requests/:key/transition/:transitionId', signedIn, async (req, res) => {
     const key = String(req.params['key']);
-    const s = session(res);
-    const seen = await visibleToAct(res, key);
-    if (!seen) return;
-    const transition = (await client.transitions(key)).find((t) => t.id === req.params['transitionId']);
-    if (!transition) {
-      const { t } = translatorOf(res);
-      refuse(
-        res,
-        404,
-        'PORTAL_ACTION_INVALID',
-        t('request.refused.notAvailable'),
-        t('request.refused.stepUnavailableHere'),
-      );
-      return;
-    }
-    send(
+    if (await sendStepPage(res, key, req.params['transitionId'], () => ({ writeKey: newWriteKey() }))) return;
+    const { t } = translatorOf(res);
+    refuse(
       res,
-      transitionConfirmPage(pageContext(res), {
-        key,
-        summary: seen.summary,
-        transition,
-        csrf: s.csrf,
-        writeKey: newWriteKey(),
-      }),
+      404,
+      'PORTAL_ACTION_INVALID',
+      t('request.refused.notAvailable'),
+      t('request.refused.stepUnavailableHere'),
     );
   });
 

@@ -1,8 +1,9 @@
-// A comment or upload form sent again while its first post is still being written at Atlassian, longer
-// than a post of the same form waits for it (the write budget): the second post writes nothing and
-// answers 409 PORTAL_WRITE_IN_PROGRESS (portal/write-claims.ts, ADR 0141). That answer went to the
+// A comment, upload or step form sent again while its first post is still being written at Atlassian,
+// longer than a post of the same form waits for it (the write budget): the second post writes nothing
+// and answers 409 PORTAL_WRITE_IN_PROGRESS (portal/write-claims.ts, ADR 0141). That answer went to the
 // error page, and the comment the customer typed was lost with it. Now it is the request's page, the
-// text kept under the same key, saying it is still being sent (ADR 0385).
+// text kept under the same key, saying it is still being sent (ADR 0385); a step's comment is kept on
+// the step's own page, its form under the same key (ADR 0386).
 import { expect } from 'chai';
 import { eventually } from '../../testkit/envtest.js';
 import {
@@ -18,13 +19,16 @@ import {
 } from '../../testkit/portal-harness.js';
 
 const TEXT = 'Typed once, sent while the first was still on its way.';
+/** "Add information": a step that keeps the request where it is, so it is offered again once taken. */
+const LOOP = { id: '901', name: 'Add information', from: ['Waiting for support'], to: 'Waiting for support' };
 
-describe('faults: a comment or a file sent again while its first post is still writing', () => {
+describe('faults: a comment, a file or a step sent again while its first post is still writing', () => {
   let h: Harness;
   let alice: Browser;
   useHarness(
     async (started) => {
       h = started;
+      h.emulator.state.workflow.push(LOOP);
       alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
     },
     // A post of the same form waits the write budget for the first: 300 ms, then 409.
@@ -45,8 +49,13 @@ describe('faults: a comment or a file sent again while its first post is still w
       headers: { origin: alice.base },
     });
 
+  const stepsTaken = (key: string) => requestOf(key).statusHistory.length;
+
   const commentAction = (key: string) => `/requests/${key}/comment`;
+  const stepAction = (key: string) => `/requests/${key}/transition`;
   const comment = {
+    /** The page the form is on. */
+    page: (key: string) => `/requests/${key}`,
     action: commentAction,
     writes: (key: string) => `/rest/servicedeskapi/request/${key}/comment`,
     send: (key: string, page: string) =>
@@ -58,7 +67,26 @@ describe('faults: a comment or a file sent again while its first post is still w
     written: commentsUnder,
     says: 'Your comment is still being sent from your earlier click.',
     kept: `>${TEXT}</textarea>` as string | undefined,
+    /** Whether the page answered has the form again, under the same key. */
+    formKept: true,
     done: 'commented',
+  };
+  const stepWithComment: typeof comment = {
+    page: (key) => `${stepAction(key)}/${LOOP.id}`,
+    action: stepAction,
+    writes: (key) => `/rest/servicedeskapi/request/${key}/transition`,
+    send: (key, page) =>
+      alice.post(stepAction(key), {
+        _csrf: csrfOf(page),
+        _write: writeKeyOf(page, stepAction(key))!,
+        transition: LOOP.id,
+        body: TEXT,
+      }),
+    written: (key) => stepsTaken(key),
+    says: 'That step is still being sent from your earlier click.',
+    kept: comment.kept,
+    formKept: true,
+    done: 'moved',
   };
   const variants: Record<string, typeof comment> = {
     'a comment': comment,
@@ -69,21 +97,40 @@ describe('faults: a comment or a file sent again while its first post is still w
     },
     // The file is chosen anew (no browser keeps it): its form keeps the key.
     'a file': {
+      page: comment.page,
       action: (key) => `/requests/${key}/attachment`,
       writes: (key) => `/rest/servicedeskapi/request/${key}/attachment`,
       send: (key, page) => multipart(page, `/requests/${key}/attachment`, {}),
       written: filesUnder,
       says: 'Your file is still being sent from your earlier click.',
       kept: undefined,
+      formKept: true,
       done: 'uploaded',
+    },
+    // Its own page again, the comment in its form under the same key: sent from the request's comment
+    // form under another scope, it was written while the step's, still on its way, wrote it too.
+    'a step with a comment': stepWithComment,
+    // Nothing typed: the request's page, its status to check.
+    'a step': {
+      ...stepWithComment,
+      send: (key, page) =>
+        alice.post(stepAction(key), {
+          _csrf: csrfOf(page),
+          _write: writeKeyOf(page, stepAction(key))!,
+          transition: LOOP.id,
+          body: '',
+        }),
+      kept: '<h1>Laptop screen flickers</h1>',
+      formKept: false,
     },
   };
 
   for (const [what, variant] of Object.entries(variants)) {
-    it(`shows ${what} sent again as still being sent, on the request’s page, its form under the same key`, async () => {
+    it(`shows ${what} sent again as still being sent, on its page, what was typed kept under the same key`, async () => {
       const key = h.keyOf('Laptop screen flickers');
-      const page = (await alice.text(`/requests/${key}`)).body;
+      const page = (await alice.text(variant.page(key))).body;
       const writeKey = writeKeyOf(page, variant.action(key))!;
+      const before = variant.written(key, writeKey);
       let release = () => {};
       const held = new Promise<void>((resolve) => {
         release = resolve;
@@ -98,7 +145,9 @@ describe('faults: a comment or a file sent again while its first post is still w
         expect(again.status, 'the post sent while the first writes').to.equal(409);
         expect(againPage).to.contain(variant.says);
         if (variant.kept) expect(againPage).to.contain(variant.kept);
-        expect(writeKeyOf(againPage, variant.action(key)), 'the form’s key').to.equal(writeKey);
+        expect(writeKeyOf(againPage, variant.action(key)), 'the form’s key').to.equal(
+          variant.formKept ? writeKey : undefined,
+        );
         expect(againPage).to.contain('<code data-reason>PORTAL_WRITE_IN_PROGRESS</code>');
         expect(reasons(h, from)).to.include('PORTAL_WRITE_IN_PROGRESS');
         release();
@@ -107,7 +156,16 @@ describe('faults: a comment or a file sent again while its first post is still w
           303,
           `/requests/${key}?${variant.done}=1`,
         ]);
-        expect(variant.written(key, writeKey), `${what} written`).to.equal(1);
+        expect(variant.written(key, writeKey) - before, `${what} written`).to.equal(1);
+        if (variant.formKept) {
+          // Sent again from the page answered, as its words say: it lands on the first post's write.
+          const resent = await variant.send(key, againPage);
+          expect([resent.status, resent.headers.get('location')]).to.deep.equal([
+            303,
+            `/requests/${key}?${variant.done}=1`,
+          ]);
+          expect(variant.written(key, writeKey) - before, `${what} written, sent again`).to.equal(1);
+        }
       } finally {
         release();
       }

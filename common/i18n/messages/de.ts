@@ -171,6 +171,10 @@ export const de: Catalogue = {
   'request.refused.commentUnconfirmed':
     'Wir konnten nicht bestätigen, ob Ihr Kommentar hinzugefügt wurde. Prüfen Sie zuerst die Kommentare der Anfrage; Ihr Kommentar ist unten erhalten, und erneut gesendet wird er nicht doppelt hinzugefügt.',
   'request.refused.stepUnavailable': 'Dieser Schritt ist nicht verfügbar.',
+  'request.refused.stepInProgress':
+    'Dieser Schritt wird von Ihrem vorherigen Klick noch gesendet. Prüfen Sie gleich noch einmal den Status der Anfrage, bevor Sie den Schritt erneut ausführen.',
+  'request.refused.stepCommentInProgress':
+    'Dieser Schritt wird von Ihrem vorherigen Klick noch gesendet. Prüfen Sie gleich noch einmal den Status der Anfrage; Ihr Kommentar ist unten erhalten, und wenn Sie dieses Formular erneut senden, wird weder der Schritt noch der Kommentar doppelt ausgeführt.',
   'request.refused.stepUnconfirmed':
     'Wir konnten nicht bestätigen, ob die Anfrage aktualisiert wurde. Prüfen Sie unten ihren Status, bevor Sie diesen Schritt erneut senden.',
   'request.refused.stepUnavailableHere': 'Dieser Schritt ist für diese Anfrage nicht verfügbar.',

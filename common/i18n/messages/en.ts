@@ -173,6 +173,10 @@ export const en = {
   'request.refused.commentUnconfirmed':
     'We could not confirm whether your comment was added. Check the request’s comments first; your comment is kept below, and sending it again will not add it twice.',
   'request.refused.stepUnavailable': 'That step is not available.',
+  'request.refused.stepInProgress':
+    'That step is still being sent from your earlier click. Check the request’s status again in a moment before taking the step again.',
+  'request.refused.stepCommentInProgress':
+    'That step is still being sent from your earlier click. Check the request’s status again in a moment; your comment is kept below, and sending this form again will neither take the step nor add the comment twice.',
   'request.refused.stepUnconfirmed':
     'We could not confirm whether the request was updated. Check its status below before sending that step again.',
   'request.refused.stepUnavailableHere': 'That step is not available for this request.',

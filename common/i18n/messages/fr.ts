@@ -172,6 +172,10 @@ export const fr: Catalogue = {
   'request.refused.commentUnconfirmed':
     'Nous n’avons pas pu confirmer que votre commentaire a été ajouté. Vérifiez d’abord les commentaires de la demande ; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
   'request.refused.stepUnavailable': 'Cette étape n’est pas disponible.',
+  'request.refused.stepInProgress':
+    'Cette étape est encore en cours d’envoi depuis votre clic précédent. Revérifiez le statut de la demande dans un instant avant d’envoyer de nouveau cette étape.',
+  'request.refused.stepCommentInProgress':
+    'Cette étape est encore en cours d’envoi depuis votre clic précédent. Revérifiez le statut de la demande dans un instant ; votre commentaire est conservé ci-dessous, et renvoyer ce formulaire n’effectuera pas l’étape ni n’ajoutera le commentaire deux fois.',
   'request.refused.stepUnconfirmed':
     'Nous n’avons pas pu confirmer que la demande a été mise à jour. Vérifiez son statut ci-dessous avant d’envoyer de nouveau cette étape.',
   'request.refused.stepUnavailableHere': 'Cette étape n’est pas disponible pour cette demande.',

@@ -169,6 +169,10 @@ export const ja: Catalogue = {
   'request.refused.commentUnconfirmed':
     'コメントが追加されたかどうかを確認できませんでした。まずリクエストのコメントを確認してください。コメントは下に残してあり、再送信しても二重に追加されることはありません。',
   'request.refused.stepUnavailable': 'その操作は利用できません。',
+  'request.refused.stepInProgress':
+    'この操作は前回のクリックでまだ送信中です。もう一度操作する前に、少し待ってからリクエストのステータスを確認してください。',
+  'request.refused.stepCommentInProgress':
+    'この操作は前回のクリックでまだ送信中です。少し待ってからリクエストのステータスをもう一度確認してください。コメントは下に残してあり、このフォームを再送信しても操作やコメントが二重に行われることはありません。',
   'request.refused.stepUnconfirmed':
     'リクエストが更新されたかどうかを確認できませんでした。この操作を再送信する前に、下のステータスを確認してください。',
   'request.refused.stepUnavailableHere': 'このリクエストではその操作は利用できません。',
