@@ -571,13 +571,35 @@ export function raiseRequestForm(h: Pick<Harness, 'emulator' | 'url'>, browser: 
   const typeId = [...h.emulator.state.requestTypes.values()].find((t) => t.name === typeName)?.id;
   if (typeId === undefined) throw new Error(`no request type ${typeName}`);
   const action = `/desk/1/create/${typeId}`;
+  const rendered = async () => {
+    const page = (await browser.text(action)).body;
+    const writeKey = /name="_write" value="(jsmsso[0-9a-f]{24})"/.exec(page)?.[1];
+    if (!writeKey) throw new Error('no write key on the raise-request form');
+    return { page, form: { _csrf: csrfOf(page), _write: writeKey } };
+  };
   return {
     action,
     async fresh(): Promise<{ _csrf: string; _write: string }> {
-      const form = (await browser.text(action)).body;
-      const writeKey = /name="_write" value="(jsmsso[0-9a-f]{24})"/.exec(form)?.[1];
-      if (!writeKey) throw new Error('no write key on the raise-request form');
-      return { _csrf: csrfOf(form), _write: writeKey };
+      return (await rendered()).form;
+    },
+    /**
+     * A fresh form filled in beyond its text (`text`): the last choice of each group of radio buttons
+     * and checkboxes (a field's, the people and organizations to share with), as fields to post; `chosen`
+     * what a page keeping the answers shows checked.
+     */
+    async filled<Text extends Record<string, string>>(
+      text: Text,
+    ): Promise<{ fields: Text & { _csrf: string; _write: string }; chosen: string[] }> {
+      const { page, form } = await rendered();
+      const choices = new Map<string, string>();
+      for (const [, name, value] of page.matchAll(
+        /<input type="(?:radio|checkbox)" id="[^"]*" name="([^"]+)" value="([^"]*)">/g,
+      ))
+        choices.set(name!, value!);
+      return {
+        fields: { ...Object.fromEntries(choices), ...form, ...text },
+        chosen: [...choices].map(([name, value]) => `name="${name}" value="${value}" checked`),
+      };
     },
     post(fields: Record<string, string>): Promise<Response> {
       const body = new FormData();
@@ -639,6 +661,19 @@ export function keyedFileForm(page: string, action: string, fields: Record<strin
   for (const [name, value] of Object.entries(fields)) form.set(name, value);
   form.set('attachment', new Blob([KEYED_FILE_CONTENT], { type: 'text/plain' }), keyedFileName(writeKey));
   return form;
+}
+
+/**
+ * Holds the next POST at the emulator to a path under `pathPrefix` until `release()` (called again, it does
+ * nothing): a post of the same form is sent while the first is still being written at Atlassian.
+ */
+export function holdNextWrite(h: Pick<Harness, 'emulator'>, pathPrefix: string): () => void {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  h.emulator.faults.set({ heldUntil: held, pathPrefix, method: 'POST', times: 1 });
+  return release;
 }
 
 /** The write key (`_write`) of the page's form posting to `action`, if it has one. */

@@ -21,7 +21,7 @@ import { MAX_CREATE_FILES } from '../pages/uploads.js';
 import { type PageReference, referenceOf } from '../reference.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
-import { WriteUnconfirmedError } from '../write-claims.js';
+import { WriteInProgressError, WriteUnconfirmedError } from '../write-claims.js';
 import { mayHaveWritten, newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { keepRecentWrite } from './recent-write.js';
 import { readUploadForm, uploadRoute } from './upload-form.js';
@@ -339,13 +339,18 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       const shared = await shareWithOrganizations(key, audience.organizationIds);
       res.redirect(303, `/requests/${encodeURIComponent(key)}?${shared ? 'created' : 'unshared'}=1`);
     } catch (err) {
-      if (err instanceof FlowStoreClaimsUncertainError) {
-        // Nothing written: the form comes back as sent, with when to send it again.
-        const reference = referenceOf(res, err.code);
+      /** Logs why this post wrote nothing, under the reference its page shows. */
+      const noteWriteRefused = (refused: JsmSsoError, more: Record<string, unknown> = {}) => {
+        const reference = referenceOf(res, refused.code);
         logger.warn(
-          { event: 'portal.write_refused', reason: err.code, reference: reference.id },
+          { event: 'portal.write_refused', reason: refused.code, ...more, reference: reference.id },
           'create refused, nothing written',
         );
+        return reference;
+      };
+      if (err instanceof FlowStoreClaimsUncertainError) {
+        // Nothing written: the form comes back as sent, with when to send it again.
+        const reference = noteWriteRefused(err);
         res.setHeader('Retry-After', String(err.retryAfterSeconds));
         render({}, t('error.writeUncertain', { seconds: err.retryAfterSeconds }), err.status, {
           linkMyRequests: true,
@@ -353,13 +358,20 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         });
         return;
       }
+      if (err instanceof WriteInProgressError) {
+        // An earlier post of this form is still raising it: the form comes back as sent, under the same
+        // key, so that sent again it lands on that post's request (ADR 0386).
+        render({}, t('create.inProgress'), err.status, {
+          linkMyRequests: true,
+          reference: noteWriteRefused(err),
+        });
+        return;
+      }
       if (err instanceof WriteUnconfirmedError) {
         // `cause`: the look for the earlier post's request failed (say, ATLASSIAN_PAGE_TIMEOUT).
-        const cause = err.cause instanceof JsmSsoError ? { cause: err.cause.code } : {};
-        const reference = referenceOf(res, err.code);
-        logger.warn(
-          { event: 'portal.write_refused', reason: err.code, ...cause, reference: reference.id },
-          'create refused, nothing written',
+        const reference = noteWriteRefused(
+          err,
+          err.cause instanceof JsmSsoError ? { cause: err.cause.code } : {},
         );
         if (hasDescription) {
           render({}, t('create.outcomeUnknown'), err.status, { linkMyRequests: true, reference });

@@ -1,17 +1,20 @@
-// A comment, upload or step form sent again while its first post is still being written at Atlassian,
+// A comment, upload, step or raise form sent again while its first post is still being written at Atlassian,
 // longer than a post of the same form waits for it (the write budget): the second post writes nothing
 // and answers 409 PORTAL_WRITE_IN_PROGRESS (portal/write-claims.ts, ADR 0141). That answer went to the
 // error page, and the comment the customer typed was lost with it. Now it is the request's page, the
 // text kept under the same key, saying it is still being sent (ADR 0385); a step's comment is kept on
-// the step's own page, its form under the same key (ADR 0386).
+// the step's own page, its form under the same key; the raise form comes back with every answer under
+// the same key (ADR 0386).
 import { expect } from 'chai';
 import { eventually } from '../../testkit/envtest.js';
 import {
   type Browser,
   csrfOf,
   type Harness,
+  holdNextWrite,
   keyedFileForm,
   keyedFileName,
+  raiseRequestForm,
   reasons,
   signIn,
   useHarness,
@@ -22,7 +25,7 @@ const TEXT = 'Typed once, sent while the first was still on its way.';
 /** "Add information": a step that keeps the request where it is, so it is offered again once taken. */
 const LOOP = { id: '901', name: 'Add information', from: ['Waiting for support'], to: 'Waiting for support' };
 
-describe('faults: a comment, a file or a step sent again while its first post is still writing', () => {
+describe('faults: a comment, a file, a step or a raise form sent again while its first post is still writing', () => {
   let h: Harness;
   let alice: Browser;
   useHarness(
@@ -131,11 +134,7 @@ describe('faults: a comment, a file or a step sent again while its first post is
       const page = (await alice.text(variant.page(key))).body;
       const writeKey = writeKeyOf(page, variant.action(key))!;
       const before = variant.written(key, writeKey);
-      let release = () => {};
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      h.emulator.faults.set({ heldUntil: held, pathPrefix: variant.writes(key), method: 'POST', times: 1 });
+      const release = holdNextWrite(h, variant.writes(key));
       try {
         const first = variant.send(key, page);
         await eventually(async () => h.emulator.faults.hits()[0] === 1, 'the first write held at Atlassian');
@@ -171,4 +170,39 @@ describe('faults: a comment, a file or a step sent again while its first post is
       }
     });
   }
+  // The raise form, the first post's create held at Atlassian: every answer comes back, with the key.
+  it('shows the raise form sent again as still being sent, every answer kept under the same key', async () => {
+    const form = raiseRequestForm(h, alice, 'Get IT help');
+    const { fields, chosen } = await form.filled({
+      f_summary: 'Raised while the first click was on its way',
+      f_description: 'Sent twice, raised once.',
+    });
+    expect(chosen, 'the choices made beyond the text').to.not.be.empty;
+    const release = holdNextWrite(h, '/rest/servicedeskapi/request');
+    try {
+      const first = form.post(fields);
+      await eventually(async () => h.emulator.faults.hits()[0] === 1, 'the first create held at Atlassian');
+      const from = h.logs.length;
+      const again = await form.post(fields);
+      const againPage = await again.text();
+      expect(again.status, 'the post sent while the first writes').to.equal(409);
+      expect(againPage).to.contain('Your request is still being sent from your earlier click.');
+      for (const answer of [fields.f_summary, fields.f_description, ...chosen])
+        expect(againPage, 'an answer kept').to.contain(answer);
+      expect(againPage).to.contain(`name="_write" value="${fields._write}"`);
+      expect(againPage).to.contain('<code data-reason>PORTAL_WRITE_IN_PROGRESS</code>');
+      expect(reasons(h, from)).to.include('PORTAL_WRITE_IN_PROGRESS');
+      release();
+      const [answered, resent] = [await first, await form.post(fields)];
+      const [request] = form.created(fields.f_summary);
+      for (const post of [answered, resent])
+        expect([post.status, post.headers.get('location')]).to.deep.equal([
+          303,
+          `/requests/${request!.key}?created=1`,
+        ]);
+      expect(form.created(fields.f_summary), 'requests raised').to.have.length(1);
+    } finally {
+      release();
+    }
+  });
 });

@@ -17,6 +17,7 @@ import {
   type Browser,
   csrfOf,
   type Harness,
+  holdNextWrite,
   raiseRequestForm,
   reasons,
   signIn,
@@ -53,26 +54,16 @@ describe('faults: a form sent while Redis may have lost write claims (restarted 
     // saved a snapshot: it holds her session, and not the claim the first post makes next.
     const raised = await form.post({ ...(await form.fresh()), f_summary: 'Raised before the snapshot' });
     expect(raised.status).to.equal(303);
-    const fields = {
-      ...(await form.fresh()),
+    const { fields, chosen } = await form.filled({
       f_summary: 'Clicked twice while Redis crashed',
       f_description: 'The second click came once Redis was back from its snapshot.',
-    };
+    });
     const writeKey = fields._write;
     const send = () => form.post(fields);
     expect(
       spawnSync('redis-cli', ['-p', String(redis.port), 'SAVE'], { encoding: 'utf8' }).stdout.trim(),
     ).to.equal('OK');
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    h.emulator.faults.set({
-      heldUntil: held,
-      pathPrefix: '/rest/servicedeskapi/request',
-      method: 'POST',
-      times: 1,
-    });
+    const release = holdNextWrite(h, '/rest/servicedeskapi/request');
     const first = send();
     try {
       await eventually(async () => h.emulator.faults.hits()[0] === 1, 'the first create held at Atlassian');
@@ -84,9 +75,11 @@ describe('faults: a form sent while Redis may have lost write claims (restarted 
       expect(form.created(fields.f_summary), 'requests raised while the first is held').to.have.length(0);
       expect(second.status).to.equal(503);
       expect(Number(second.headers.get('retry-after'))).to.be.greaterThan(0);
-      expect(page).to.include('Clicked twice while Redis crashed');
-      expect(page).to.include('The second click came once Redis was back from its snapshot.');
+      expect(chosen, 'the choices made beyond the text').to.not.be.empty;
+      for (const answer of [fields.f_summary, fields.f_description, ...chosen])
+        expect(page, 'an answer kept').to.include(answer);
       expect(page).to.include(`name="_write" value="${writeKey}"`);
+      expect(page).to.contain('<code data-reason>FLOW_STORE_CLAIMS_UNCERTAIN</code>');
       expect(reasons(h, from)).to.include('FLOW_STORE_CLAIMS_UNCERTAIN');
     } finally {
       release();

@@ -145,6 +145,8 @@ export const de: Catalogue = {
     'Ihre Anfrage wurde nicht erstellt. Ihre Angaben sind unten erhalten: Senden Sie das Formular erneut, wenn Sie bereit sind (es entsteht keine zweite Anfrage), oder sehen Sie unter „Meine Anfragen“ nach.',
   'create.outcomeUnknown':
     'Wir konnten nicht bestätigen, ob Ihre Anfrage erstellt wurde. Bitte sehen Sie unter „Meine Anfragen“ nach, bevor Sie sie erneut senden.',
+  'create.inProgress':
+    'Ihre Anfrage wird von Ihrem vorherigen Klick noch gesendet. Sehen Sie gleich unter „Meine Anfragen“ nach; Ihre Angaben sind unten erhalten, und wenn Sie dieses Formular erneut senden, wird die Anfrage nicht doppelt erstellt.',
   'create.outcomeUnknownNewForm':
     'Wir konnten nicht bestätigen, ob Ihre Anfrage erstellt wurde. Dieses Formular kann es nicht feststellen: Sehen Sie zuerst unter „Meine Anfragen“ nach (eine gerade erstellte Anfrage kann dort einige Minuten später erscheinen): Wenn Sie dieses Formular erneut senden, wird eine neue Anfrage erstellt.',
 

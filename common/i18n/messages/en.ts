@@ -147,6 +147,8 @@ export const en = {
     'Your request was not created. Your details are kept below: send the form again when you are ready (it will not create a second request), or check My requests.',
   'create.outcomeUnknown':
     'We could not confirm whether your request was created. Please check My requests before sending it again.',
+  'create.inProgress':
+    'Your request is still being sent from your earlier click. Check My requests in a moment; your answers are kept below, and sending this form again will not raise the request twice.',
   'create.outcomeUnknownNewForm':
     'We could not confirm whether your request was created. This form cannot tell: check My requests first (a request just raised may take a few minutes to show there): sending this form again raises a new request.',
 

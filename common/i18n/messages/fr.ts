@@ -146,6 +146,8 @@ export const fr: Catalogue = {
     'Votre demande n’a pas été créée. Vos informations sont conservées ci-dessous : renvoyez le formulaire quand vous êtes prêt (cela ne créera pas de seconde demande), ou consultez Mes demandes.',
   'create.outcomeUnknown':
     'Nous n’avons pas pu vérifier si votre demande a été créée. Consultez Mes demandes avant de la renvoyer.',
+  'create.inProgress':
+    'Votre demande est encore en cours d’envoi depuis votre clic précédent. Consultez Mes demandes dans un instant ; vos réponses sont conservées ci-dessous, et renvoyer ce formulaire ne créera pas la demande deux fois.',
   'create.outcomeUnknownNewForm':
     'Nous n’avons pas pu vérifier si votre demande a été créée. Ce formulaire ne peut pas le savoir : consultez d’abord Mes demandes (une demande tout juste créée peut mettre quelques minutes à y apparaître) : renvoyer ce formulaire crée une nouvelle demande.',
 
