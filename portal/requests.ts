@@ -39,7 +39,13 @@ import {
   visibleRequestsSearch,
 } from './visibility.js';
 import { WriteClaims } from './write-claims.js';
-import { type WriteOnceOptions, type WriteOutcome, withWriteKey, writeOnce } from './write-once.js';
+import {
+  readBeforeWrite,
+  type WriteOnceOptions,
+  type WriteOutcome,
+  withWriteKey,
+  writeOnce,
+} from './write-once.js';
 
 export interface RequestSummary {
   key: string;
@@ -760,7 +766,7 @@ export class RequestService {
     issueKey: string,
     change: { add?: readonly string[]; remove?: readonly string[] },
   ): Promise<boolean> {
-    const fieldId = await this.#catalogue.organizationsField();
+    const fieldId = await readBeforeWrite(() => this.#catalogue.organizationsField());
     if (!fieldId) return false;
     await this.#client.changeOrganizations(issueKey, fieldId, change);
     return true;
@@ -814,7 +820,7 @@ export class RequestService {
     writeKey: string,
   ): Promise<WriteOutcome<boolean>> {
     const write = async () => {
-      const offered = await this.#client.transitions(issueKey);
+      const offered = await readBeforeWrite(() => this.#client.transitions(issueKey));
       // Thrown, not answered: a claim keeps no outcome of a step not sent.
       if (!offered.some((t) => t.id === transitionId)) throw new StepNotOffered();
       await this.#client.performTransition(

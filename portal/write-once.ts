@@ -118,7 +118,8 @@ function confirmWithin<T>(confirm: () => Promise<T | undefined>, ms: number): Pr
  * meanwhile.
  */
 export async function writeOnce<T>(options: WriteOnceOptions<T>): Promise<WriteOutcome<T>> {
-  const existing = await options.find?.();
+  const { find: look } = options;
+  const existing = look && (await readBeforeWrite(look));
   if (existing !== undefined) return { value: existing, existed: true };
   const write = () => writeLooked(options);
   if (!options.claim) return write();
@@ -138,6 +139,8 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
   const find = options.find;
   const deadline = Date.now() + options.budgetMs;
   const fits = (ms: number) => Date.now() + ms <= deadline;
+  /** The failure of a write sent in an earlier round that may have been made. */
+  let mayBeMade: AtlassianError | undefined;
   // The least wait before the next write, doubling each round: Atlassian's Retry-After may ask for
   // none (`0`), and a write answered 503 at once every time was sent back to back, with its look,
   // until the budget ended (92 comments in 1.5 s).
@@ -147,6 +150,8 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
       return { value: await options.write(), existed: false };
     } catch (err) {
       if (!(err instanceof AtlassianError)) throw err;
+      // A read of this round failed before its write: an earlier round's write is the one to answer.
+      if (mayBeMade && readBeforeTheWrite.has(err)) throw mayBeMade;
       if (err.upstreamStatus === 429) {
         const wait = Math.max(least, err.retryAfterMs ?? 1000);
         if (!fits(wait)) throw err;
@@ -155,6 +160,7 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
         continue;
       }
       if (!outcomeUnknown(err) || !find) throw err;
+      mayBeMade = err;
       // A 5xx is Atlassian's last word on that call: one look after Retry-After is enough, and as
       // much for a 2xx it answered unreadably (the work was done). A timeout may still be
       // processed, so it is looked for more than once before writing again.
@@ -210,11 +216,34 @@ function resourceLimitReached(err: AtlassianError): boolean {
 }
 
 /**
+ * The failures of reads made before a write was sent (readBeforeWrite). Kept beside the error, not in
+ * it: the error stays Atlassian's, its code, status and Retry-After as the page and the log show them.
+ */
+const readBeforeTheWrite = new WeakSet<AtlassianError>();
+
+/**
+ * `read`, made before a write is sent (the look for its key, the request's visibility, what the write
+ * depends on): when it fails, nothing was sent, whatever Atlassian answered, so its failure leaves the
+ * write's outcome known (outcomeUnknown is false). Before ADR 0389 a 5xx or a timeout of such a read
+ * was said as "could not confirm whether it was done", and a step's claim kept it as maybe made.
+ */
+export async function readBeforeWrite<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof AtlassianError) readBeforeTheWrite.add(err);
+    throw err;
+  }
+}
+
+/**
  * A rejected call (4xx, or 429 which Atlassian did not process) is safe; anything else may have
  * happened, and a write answered 2xx with what cannot be read did happen (ADR 0279): the portal
- * cannot tell what it made, so it looks for it as for a write whose outcome is unknown.
+ * cannot tell what it made, so it looks for it as for a write whose outcome is unknown. A read that
+ * failed before its write was sent (readBeforeWrite) left nothing done.
  */
 export function outcomeUnknown(err: AtlassianError): boolean {
+  if (readBeforeTheWrite.has(err)) return false;
   if (err.code === 'ATLASSIAN_TIMEOUT' || err.code === 'ATLASSIAN_UNREACHABLE') return true;
   return err.upstreamStatus >= 500 || answeredUnreadable(err);
 }

@@ -30,7 +30,13 @@ import { type RequestFacts, sharingOrganizations } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { namesFiles } from '../wiki-files.js';
 import { WriteInProgressError, WriteUnconfirmedError } from '../write-claims.js';
-import { newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
+import {
+  newWriteKey,
+  outcomeUnknown,
+  readBeforeWrite,
+  WRITE_KEY_FIELD,
+  writeKeyFrom,
+} from '../write-once.js';
 import { keepRecentWrite } from './recent-write.js';
 import { noteClientAborted, readUploadForm, uploadRoute } from './upload-form.js';
 
@@ -56,7 +62,8 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
 
 /**
  * What a page says after Atlassian failed a write, besides the failure itself: `refused` when it did
- * nothing (a 4xx, a 429 past the budget), `unknown` when it may have done it (a 5xx, a timeout, a lost
+ * nothing (a 4xx, a 429 past the budget, or a read before the write failed and nothing was sent: ADR
+ * 0389), `unknown` when it may have done it (a 5xx, a timeout, a lost
  * answer: outcomeUnknown), so the customer looks before sending it again, rather than being told it
  * was not done or to try again (ADR 0377). `unknown` alone when an earlier post of the same form gave
  * up so and this one sent nothing (WriteUnconfirmedError, ADR 0378). `inProgress` alone when an
@@ -65,7 +72,7 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
  */
 interface NotDone {
   refused?: MessageKey;
-  unknown: MessageKey;
+  unknown?: MessageKey;
   inProgress?: MessageKey;
 }
 
@@ -81,9 +88,12 @@ const FILE_NOT_DONE: NotDone = {
 };
 
 const STEP_NOT_DONE: NotDone = {
+  refused: 'request.refused.stepNotSent',
   unknown: 'request.refused.stepUnconfirmed',
   inProgress: 'request.refused.stepInProgress',
 };
+/** A share's page shows whom the request is shared with as Atlassian holds it (ADR 0378): no `unknown`. */
+const SHARE_NOT_DONE: NotDone = { refused: 'request.refused.shareNotSent' };
 
 /** One of ACTION_REFUSALS in the customer's words; undefined for any other error. */
 function actionRefusalText(i18n: Translator, err: unknown): string | undefined {
@@ -108,7 +118,7 @@ function writeFailureText(i18n: Translator, err: unknown, notDone: NotDone | und
   // Nothing was sent: the text names a file the portal cannot decide now (ADR 0388).
   if (err instanceof FileVisibilityUnknownError) return i18n.t('request.refused.namedFileUndecided');
   if (notDone === undefined) return undefined;
-  if (err instanceof WriteUnconfirmedError) return i18n.t(notDone.unknown);
+  if (err instanceof WriteUnconfirmedError && notDone.unknown) return i18n.t(notDone.unknown);
   if (err instanceof WriteInProgressError && notDone.inProgress) return i18n.t(notDone.inProgress);
   return undefined;
 }
@@ -371,7 +381,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       let issueId: string | undefined;
       try {
         const s = session(res);
-        const visible = await requests.visible(s, key);
+        // Nothing is sent when this fails: its page says so, not that it may have been (ADR 0389).
+        const visible = await readBeforeWrite(() => requests.visible(s, key));
         if (!visible.mayAct && !approvers) throw approverOnly();
         issueId = visible.request.issueId;
         await action(key, body, s, req.params as Record<string, string>, visible);
@@ -417,7 +428,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     authoredBody(
       s.customer.displayName,
       text,
-      namesFiles(text) ? await details.shownFileName(s, key) : undefined,
+      namesFiles(text) ? await readBeforeWrite(() => details.shownFileName(s, key)) : undefined,
     );
   /** The comment the customer typed (customerBody). */
   const commentNote = (body: Record<string, unknown>, s: Session, key: string) => {
@@ -630,29 +641,35 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     );
   });
 
-  postRequestAction('/requests/:key/participants/add', 'shared', async (key, body, s, _params, { desk }) => {
-    const accountId = body['accountId'];
-    const { people } = await colleagues.onDesk(s.customer, desk.serviceDeskId);
-    // Only people from the customer's own organizations the request's desk has: no probing the whole
-    // directory, and nobody the desk would not take (ADR 0329).
-    if (typeof accountId !== 'string' || !people.some((c) => c.accountId === accountId)) {
-      throw actionError('request.refused.shareOrganizationsOnly');
-    }
-    await client.addParticipants(key, [accountId]);
-  });
+  postRequestAction(
+    '/requests/:key/participants/add',
+    'shared',
+    async (key, body, s, _params, { desk }) => {
+      const accountId = body['accountId'];
+      const { people } = await readBeforeWrite(() => colleagues.onDesk(s.customer, desk.serviceDeskId));
+      // Only people from the customer's own organizations the request's desk has: no probing the whole
+      // directory, and nobody the desk would not take (ADR 0329).
+      if (typeof accountId !== 'string' || !people.some((c) => c.accountId === accountId)) {
+        throw actionError('request.refused.shareOrganizationsOnly');
+      }
+      await client.addParticipants(key, [accountId]);
+    },
+    { notDone: SHARE_NOT_DONE },
+  );
 
   postRequestAction(
     '/requests/:key/participants/remove',
     'shared',
     async (key, body) => {
       const accountId = body['accountId'];
-      const participants = await client.participants(key);
+      const participants = await readBeforeWrite(() => client.participants(key));
       if (typeof accountId !== 'string' || !participants.some((p) => p.accountId === accountId)) {
         throw actionError('request.refused.notParticipant');
       }
       await client.removeParticipants(key, [accountId]);
     },
     {
+      notDone: SHARE_NOT_DONE,
       // Someone who takes themselves off may no longer see the request: its page would answer
       // "no such request" to the write just done. My requests says what happened instead, and still
       // lists the request if an organization share or an approval keeps it theirs (ADR 0284).
@@ -688,8 +705,12 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       if (!(await requests.changeSharedOrganizations(key, { [change]: [id] })))
         throw actionError('request.refused.organizationSharingUnavailable');
     };
-  postRequestAction('/requests/:key/organizations/add', 'shared', changeOrganizationShare('add'));
-  postRequestAction('/requests/:key/organizations/remove', 'shared', changeOrganizationShare('remove'));
+  postRequestAction('/requests/:key/organizations/add', 'shared', changeOrganizationShare('add'), {
+    notDone: SHARE_NOT_DONE,
+  });
+  postRequestAction('/requests/:key/organizations/remove', 'shared', changeOrganizationShare('remove'), {
+    notDone: SHARE_NOT_DONE,
+  });
 
   const attachFile = async (req: Request, res: Response) => {
     const key = String(req.params['key']);

@@ -177,6 +177,9 @@ export const de: Catalogue = {
     'Dieser Schritt wird von Ihrem vorherigen Klick noch gesendet. Prüfen Sie gleich noch einmal den Status der Anfrage, bevor Sie den Schritt erneut ausführen.',
   'request.refused.stepCommentInProgress':
     'Dieser Schritt wird von Ihrem vorherigen Klick noch gesendet. Prüfen Sie gleich noch einmal den Status der Anfrage; Ihr Kommentar ist unten erhalten, und wenn Sie dieses Formular erneut senden, wird weder der Schritt noch der Kommentar doppelt ausgeführt.',
+  'request.refused.stepNotSent':
+    'Die Anfrage wurde nicht aktualisiert. Sie können diesen Schritt erneut senden.',
+  'request.refused.shareNotSent': 'Die Freigabe wurde nicht geändert. Sie können sie erneut senden.',
   'request.refused.stepUnconfirmed':
     'Wir konnten nicht bestätigen, ob die Anfrage aktualisiert wurde. Prüfen Sie unten ihren Status, bevor Sie diesen Schritt erneut senden.',
   'request.refused.stepUnavailableHere': 'Dieser Schritt ist für diese Anfrage nicht verfügbar.',

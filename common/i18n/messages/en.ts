@@ -179,6 +179,8 @@ export const en = {
     'That step is still being sent from your earlier click. Check the request’s status again in a moment before taking the step again.',
   'request.refused.stepCommentInProgress':
     'That step is still being sent from your earlier click. Check the request’s status again in a moment; your comment is kept below, and sending this form again will neither take the step nor add the comment twice.',
+  'request.refused.stepNotSent': 'The request was not updated. You can send that step again.',
+  'request.refused.shareNotSent': 'Sharing was not changed. You can send it again.',
   'request.refused.stepUnconfirmed':
     'We could not confirm whether the request was updated. Check its status below before sending that step again.',
   'request.refused.stepUnavailableHere': 'That step is not available for this request.',

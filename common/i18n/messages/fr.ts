@@ -178,6 +178,9 @@ export const fr: Catalogue = {
     'Cette étape est encore en cours d’envoi depuis votre clic précédent. Revérifiez le statut de la demande dans un instant avant d’envoyer de nouveau cette étape.',
   'request.refused.stepCommentInProgress':
     'Cette étape est encore en cours d’envoi depuis votre clic précédent. Revérifiez le statut de la demande dans un instant ; votre commentaire est conservé ci-dessous, et renvoyer ce formulaire n’effectuera pas l’étape ni n’ajoutera le commentaire deux fois.',
+  'request.refused.stepNotSent':
+    'La demande n’a pas été mise à jour. Vous pouvez envoyer de nouveau cette étape.',
+  'request.refused.shareNotSent': 'Le partage n’a pas été modifié. Vous pouvez l’envoyer de nouveau.',
   'request.refused.stepUnconfirmed':
     'Nous n’avons pas pu confirmer que la demande a été mise à jour. Vérifiez son statut ci-dessous avant d’envoyer de nouveau cette étape.',
   'request.refused.stepUnavailableHere': 'Cette étape n’est pas disponible pour cette demande.',

@@ -175,6 +175,8 @@ export const ja: Catalogue = {
     'この操作は前回のクリックでまだ送信中です。もう一度操作する前に、少し待ってからリクエストのステータスを確認してください。',
   'request.refused.stepCommentInProgress':
     'この操作は前回のクリックでまだ送信中です。少し待ってからリクエストのステータスをもう一度確認してください。コメントは下に残してあり、このフォームを再送信しても操作やコメントが二重に行われることはありません。',
+  'request.refused.stepNotSent': 'リクエストは更新されませんでした。この操作はもう一度送信できます。',
+  'request.refused.shareNotSent': '共有設定は変更されませんでした。もう一度送信できます。',
   'request.refused.stepUnconfirmed':
     'リクエストが更新されたかどうかを確認できませんでした。この操作を再送信する前に、下のステータスを確認してください。',
   'request.refused.stepUnavailableHere': 'このリクエストではその操作は利用できません。',
