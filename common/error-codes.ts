@@ -11,7 +11,7 @@ export const COMMON_CODES = {
   CONFIG_INVALID: 'The configuration breaks the schema or a cross-field rule; each bad field is named',
   CONFIG_FILE_UNREADABLE: 'The configuration file cannot be read or parsed',
   TENANT_UID_INVALID:
-    "A tenant's uid (the tenant document's metadata.uid, a projection's jsm-sso.io/tenant-uid label) is no Kubernetes label value (a `:`, `@`, `{` or `}` in it, say): the tenant is refused (CONFIG_INVALID naming the field), since it would make its store keys ambiguous or a Redis Cluster hash tag (ADR 0379)",
+    "A tenant document's metadata.uid is no Kubernetes label value (a `:`, `@`, `{` or `}` in it, say): the tenant is refused (CONFIG_INVALID naming the field), since it would make its store keys ambiguous or a Redis Cluster hash tag (a pool's uid comes from a projection's label, which the API server holds to a label value; ADR 0379)",
   SECRET_REF_INVALID: 'A secret reference is malformed',
   SECRET_MISSING:
     'A referenced secret file or variable is absent or empty (500 when a request needs it; the log line names the Secret and key)',
