@@ -14,7 +14,7 @@ import { AtlassianError } from './atlassian/errors.js';
 import { pageDeadline } from './atlassian/page-budget.js';
 import type { UserDTO } from './atlassian/types.js';
 import type { AuditEvent } from './audit.js';
-import { answeredUnreadable, mayHaveWritten } from './write-once.js';
+import { answeredUnreadable, mayHaveWritten, sleepMs } from './write-once.js';
 
 /** What the audit says of the account: made by this create, there already, or there after a create not heard. */
 export type Provisioning = Extract<
@@ -29,8 +29,6 @@ const FIRST_LOOK_DELAY_MS = 250;
 const LOOK_DELAY_CAP_MS = 2_000;
 /** What the page tells the browser to wait: most accounts are found within seconds. */
 const RETRY_AFTER_SECONDS = 10;
-
-const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const isConflict = (err: unknown) => err instanceof AtlassianError && err.code === 'ATLASSIAN_CONFLICT';
 /** Made (2xx) with an answer that cannot be read (ADR 0279): which account, the search says. */

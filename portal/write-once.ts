@@ -87,7 +87,8 @@ export interface WriteOutcome<T> {
   existed: boolean;
 }
 
-const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** A wait on the real timers (the default `sleep` of a write, and the looks after a create). */
+export const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** The least wait before a write is sent again, in its first round; it doubles each round, to the cap. */
 const LEAST_WAIT_MS = 100;
 const LEAST_WAIT_CAP_MS = 5_000;
