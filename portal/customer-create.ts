@@ -10,11 +10,12 @@
  */
 
 import { JsmSsoError } from '../common/errors.js';
+import { sleepMs } from '../common/sleep.js';
 import { AtlassianError } from './atlassian/errors.js';
 import { pageDeadline } from './atlassian/page-budget.js';
 import type { UserDTO } from './atlassian/types.js';
 import type { AuditEvent } from './audit.js';
-import { answeredUnreadable, mayHaveWritten, sleepMs } from './write-once.js';
+import { answeredUnreadable, mayHaveWritten } from './write-once.js';
 
 /** What the audit says of the account: made by this create, there already, or there after a create not heard. */
 export type Provisioning = Extract<

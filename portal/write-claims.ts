@@ -8,6 +8,7 @@
  */
 import { JsmSsoError } from '../common/errors.js';
 import type { FlowStore } from '../common/flowstore/index.js';
+import { sleepMs } from '../common/sleep.js';
 import type { WriteOutcome } from './write-once.js';
 
 const PENDING = 'pending';
@@ -40,8 +41,6 @@ export interface WriteClaimOptions {
   pollMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
-
-const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The same form is still being written by an earlier post, past the wait bound (409). */
 export class WriteInProgressError extends JsmSsoError {

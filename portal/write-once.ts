@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { JsmSsoError } from '../common/errors.js';
+import { sleepMs } from '../common/sleep.js';
 import { AtlassianError } from './atlassian/errors.js';
 import { withinPage } from './atlassian/page-budget.js';
 import type { WriteClaims } from './write-claims.js';
@@ -87,8 +88,6 @@ export interface WriteOutcome<T> {
   existed: boolean;
 }
 
-/** A wait on the real timers (the default `sleep` of a write, and the looks after a create). */
-export const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** The least wait before a write is sent again, in its first round; it doubles each round, to the cap. */
 const LEAST_WAIT_MS = 100;
 const LEAST_WAIT_CAP_MS = 5_000;

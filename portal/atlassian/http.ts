@@ -1,4 +1,5 @@
 import { exchangeSignal, releasedWithBody } from '../../common/exchange-signal.js';
+import { sleepMs } from '../../common/sleep.js';
 import {
   boundedResponse,
   DEFAULT_MAX_RESPONSE_BYTES,
@@ -102,8 +103,6 @@ export interface CallOptions {
    */
   noContent?: boolean;
 }
-
-const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The wait Retry-After asks for (delta-seconds or an HTTP date), in ms; undefined when absent or
