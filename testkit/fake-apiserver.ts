@@ -37,7 +37,12 @@ export type FaultAction =
   /** Watch: send the backlog, then cut the TCP connection without ending the stream. */
   | { kind: 'drop' }
   /** Watch: send headers, then nothing, ever (until the client gives up). */
-  | { kind: 'silent' };
+  | { kind: 'silent' }
+  /**
+   * Watch: send the backlog, then end the stream cleanly at once, as a proxy in front of the API
+   * server may (its upstream gone, a stream duration it caps): a watch the server ended normally.
+   */
+  | { kind: 'end' };
 
 export interface FaultRule {
   match: (request: FakeRequest) => boolean;
@@ -218,11 +223,20 @@ export class FakeApiServer {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.flushHeaders();
     if (action.kind === 'drop') {
-      for (const e of this.backlog(request))
-        res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
+      this.sendBacklog(request, res);
       // Let the bytes leave, then cut the connection mid-stream (no terminating chunk).
       setTimeout(() => res.socket?.destroy(), 20);
     }
+    if (action.kind === 'end') {
+      this.sendBacklog(request, res);
+      res.end();
+    }
+  }
+
+  /** Writes the watch events after the request's resourceVersion. */
+  private sendBacklog(request: FakeRequest, res: ServerResponse): void {
+    for (const e of this.backlog(request))
+      res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
   }
 
   private backlog(request: FakeRequest): LoggedEvent[] {
@@ -286,8 +300,7 @@ export class FakeApiServer {
       res.end(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
       return;
     }
-    for (const e of this.backlog(request))
-      res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
+    this.sendBacklog(request, res);
     const watcher: Watcher = {
       collection: request.collection,
       labelSelector: request.query.get('labelSelector') ?? undefined,

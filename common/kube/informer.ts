@@ -200,8 +200,9 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   /**
    * The wait before an attempt: exponential in the attempts that failed in a row (for the list and
-   * watch, the rounds ended by a failure or an expiry; a watch the server ended normally resets
-   * it), with jitter so that informers ended together do not come back together.
+   * watch, the rounds ended by a failure or an expiry; a watch the server ended normally, not at
+   * once and empty, resets it), with jitter so that informers ended together do not come back
+   * together.
    */
   private backoff(attempt: number): number {
     return (
@@ -325,7 +326,9 @@ export class Informer<T extends KubeObject = KubeObject> {
     // A stop that came before this watch (just after the list it follows) ends it at once, not
     // when the server does (up to watchTimeoutSeconds later).
     if (this.stopped) watchAbort.abort();
-    let lastActivity = Date.now();
+    const opened = Date.now();
+    let lastActivity = opened;
+    let events = 0;
     let silent = false;
     // A watch can die without the TCP connection noticing; bookmarks and the server's own
     // timeout guarantee activity, so prolonged silence means the watch is gone.
@@ -348,6 +351,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         },
         (event) => {
           lastActivity = Date.now();
+          events++;
           this.handle(event);
         },
         watchAbort.signal,
@@ -358,6 +362,14 @@ export class Informer<T extends KubeObject = KubeObject> {
     } finally {
       clearInterval(watchdog);
       this.abort.signal.removeEventListener('abort', onStop);
+    }
+    // A watch ended normally is the server's timeout, so the next one follows at once with the
+    // backoff reset. One ended at once with no event (a proxy in front of the API server whose
+    // upstream is gone, or that caps a stream's duration) is no such end: taken as one, the
+    // informer opened watches as fast as they were answered, for as long as that lasted. It is a
+    // failed round, as client-go's reflector counts a "very short watch".
+    if (events === 0 && Date.now() - opened < SHORT_WATCH_MS && !this.stopped) {
+      throw new Error('the API server ended the watch at once, with no event');
     }
   }
 
@@ -417,6 +429,11 @@ export class Informer<T extends KubeObject = KubeObject> {
  * now (start, 410 Gone), so the tombstones no longer wait for one to be cleared.
  */
 const TOMBSTONE_MS = 2 * DEFAULT_REQUEST_TIMEOUT_MS;
+/**
+ * A watch ended normally sooner than this after it was opened, with no event (not even a
+ * bookmark), counts as failed (client-go's reflector: a "very short watch", under 1 s).
+ */
+const SHORT_WATCH_MS = 1_000;
 /** The shortest watch a watch asks of the server (client-go's reflector: minWatchTimeout). */
 const MIN_WATCH_TIMEOUT_SECONDS = 300;
 

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { Registry } from 'prom-client';
 import { KubeClient, type KubeObject } from '../../common/kube/client.js';
 import { Informer } from '../../common/kube/informer.js';
-import { createLogger } from '../../common/log.js';
+import { createLogger, type Logger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { certificateFingerprint, createSelfSignedCertificate, type KeyPairPem } from '../../common/pki.js';
 import { Controller } from '../../operator/controller.js';
@@ -55,11 +55,13 @@ describe('informer against a faulty API server', function () {
     await fake.close();
   });
 
-  function start(options: { backoffMs?: number; watchTimeoutSeconds?: number } = {}): Informer {
+  function start(
+    options: { backoffMs?: number; watchTimeoutSeconds?: number; logger?: Logger } = {},
+  ): Informer {
     informer = new Informer({
       client,
       path: configMaps,
-      logger,
+      logger: options.logger ?? logger,
       onEvent: (type, object) => seen.push(`${type} ${object.metadata.name}`),
       backoff: { initialMs: options.backoffMs ?? 100, maxMs: 5_000 },
       ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
@@ -70,6 +72,15 @@ describe('informer against a faulty API server', function () {
 
   const lists = () => fake.requests.filter((r) => r.method === 'GET' && !r.watch && !r.name);
   const watches = () => fake.requests.filter((r) => r.watch);
+  /**
+   * The first watch open and past its first event: the server's end of it is then the normal end
+   * of a watch that ran, not one ended at once with nothing (a failure, ADR 0395).
+   */
+  async function watchCarriedAnEvent(): Promise<void> {
+    await eventually(async () => watches().length === 1, 'the first watch');
+    fake.put(configMaps, configMap('live'));
+    await eventually(async () => seen.includes('ADDED live'), 'an event on the first watch');
+  }
   const names = () =>
     informer!
       .list()
@@ -80,14 +91,14 @@ describe('informer against a faulty API server', function () {
     fake.put(configMaps, configMap('a'));
     fake.put(configMaps, configMap('b'));
     await start().whenSynced();
-    await eventually(async () => watches().length === 1, 'the first watch');
+    await watchCarriedAnEvent();
     // Changes the informer never sees as events, then history compacted past its resourceVersion.
     fake.put(configMaps, configMap('c'), true);
     fake.remove(configMaps, 'a', true);
     fake.put(configMaps, configMap('b', '2'), true);
     fake.compactAndCloseWatches();
     await eventually(async () => lists().length === 2, 'a relist');
-    await eventually(async () => names().join() === 'b,c', 'the cache to heal');
+    await eventually(async () => names().join() === 'b,c,live', 'the cache to heal');
     expect(seen).to.include.members(['ADDED c', 'DELETED a', 'MODIFIED b']);
     expect(informer!.get(NS, 'b')?.['data']).to.deep.equal({ value: '2' });
     // 410 is not a failure: no restart counted.
@@ -159,11 +170,11 @@ describe('informer against a faulty API server', function () {
   it('relists after a watch answered with HTTP 410 Gone', async () => {
     fake.put(configMaps, configMap('a'));
     await start().whenSynced();
-    await eventually(async () => watches().length === 1, 'the first watch');
+    await watchCarriedAnEvent();
     fake.inject({ match: (r) => r.watch, action: { kind: 'status', code: 410, reason: 'Gone' }, times: 1 });
     fake.put(configMaps, configMap('b'), true);
     fake.compactAndCloseWatches();
-    await eventually(async () => names().join() === 'a,b', 'the relisted cache');
+    await eventually(async () => names().join() === 'a,b,live', 'the relisted cache');
     expect(lists()).to.have.length(2);
     expect(seen.filter((s) => s === 'ADDED b')).to.have.length(1);
     expect(informer!.restarts).to.equal(0);
@@ -244,6 +255,31 @@ describe('informer against a faulty API server', function () {
     // Backoff: 100, 200, 400, 800 ms (±20% jitter) between the restarts.
     const between = gaps(watches().slice(0, 5));
     for (const [i, gap] of between.entries()) expect(gap, `gap ${i + 1}`).to.be.at.least(0.8 * 100 * 2 ** i);
+  });
+
+  it('backs off after watches the server ends at once with no event, as after failed ones, and resumes without a list', async () => {
+    fake.put(configMaps, configMap('a'));
+    const ended = 5;
+    fake.inject({ match: (r) => r.watch, action: { kind: 'end' }, times: ended });
+    const { logger: captured, logs } = capturedLogger({ component: 'operator' });
+    start({ backoffMs: 100, logger: captured });
+    await eventually(async () => watches().length > ended, 'a watch the server keeps open');
+    fake.put(configMaps, configMap('b'));
+    await eventually(async () => seen.includes('ADDED b'), 'an event on the watch kept open');
+    // Each empty watch ended at once is a failed round: logged, counted, and waited out
+    // (100, 200, 400, 800, 1600 ms ±20 %), where it was a normal end that reset the backoff and
+    // opened the next watch at once: a loop of watches as fast as the server answered them.
+    expect(informer!.restarts).to.equal(ended);
+    const failed = logs.filter((l) => l['event'] === 'informer.failed');
+    expect(failed).to.have.length(ended);
+    expect(failed[0]).to.include({ reason: 'INFORMER_LIST_WATCH_FAILED', path: configMaps });
+    expect(failed.map((l) => l['retryInMs'] as number)).to.satisfy((waits: number[]) =>
+      waits.every((wait, i) => wait >= 0.8 * 100 * 2 ** i),
+    );
+    const between = gaps(watches().slice(0, ended + 1));
+    for (const [i, gap] of between.entries()) expect(gap, `gap ${i + 1}`).to.be.at.least(0.8 * 100 * 2 ** i);
+    expect(lists()).to.have.length(1);
+    expect(seen).to.deep.equal(['ADDED a', 'ADDED b']);
   });
 
   it('abandons a silent watch past its timeout and opens a new one after a backoff', async () => {
