@@ -30,6 +30,7 @@ import {
   STATUS_AUTHN_FAILED,
   STATUS_INVALID_NAMEID_POLICY,
   STATUS_NO_AUTHN_CONTEXT,
+  STATUS_NO_AVAILABLE_IDP,
   STATUS_NO_PASSIVE,
   STATUS_PROXY_COUNT_EXCEEDED,
   STATUS_REQUEST_DENIED,
@@ -147,6 +148,13 @@ const SAML_STATUS_FOR_REFUSAL: Record<IdpRefusalKind, string> = {
   authn_context_unmet: STATUS_NO_AUTHN_CONTEXT,
   proxy_count_exceeded: STATUS_PROXY_COUNT_EXCEEDED,
 };
+
+/**
+ * How far a login callback is shown to continue its flow: not yet; sent by the browser that started
+ * it (its flow cookie came along, for a backend whose callback carries it); or the IdP's answer
+ * accepted by the backend as its own for this flow.
+ */
+type CallbackShown = 'unchecked' | 'this-browser' | 'accepted';
 
 /** One party that may answer a request on a path: a backend's endpoint, or the frontend's. */
 interface Candidate {
@@ -349,7 +357,16 @@ export async function createBrokerApp(
     const flowId = newToken();
     setFlowCookie(res, flowId);
     // With one IdP the flow is written once, already naming it and holding its backend's state.
-    if (idps.length === 1) return startAtIdp(req, res, flowId, flow, idps[0]!.name);
+    if (idps.length === 1) {
+      try {
+        return await startAtIdp(req, res, flowId, flow, idps[0]!.name);
+      } catch (err) {
+        // The request is the portal's, validated: a passive one hears a fault at its ACS (ADR 0391).
+        const status = flow.isPassive ? faultStatusOf(err) : undefined;
+        if (status === undefined) throw err;
+        return answerWithStatus(req, res, flow, err, status);
+      }
+    }
     await state.saveFlow(flowKeyOf(flowId), flow);
     sendChoicePage(res, pageFor(req), {
       idps: choices,
@@ -535,21 +552,23 @@ export async function createBrokerApp(
         'the answer came from another sign-in method than the one chosen; start again from the help center',
       );
     }
-    // Whether the backend took the IdP's answer for its own, for this flow, in this browser.
-    let answerAccepted = false;
+    let shown: CallbackShown = 'unchecked';
     try {
-      const cookie = readFlowCookie(req);
-      if (callback.browserBound && (cookie === undefined || flowKeyOf(cookie) !== flowKey)) {
-        throw new JsmSsoError('FLOW_BROWSER_MISMATCH', 'this sign-in was started in another browser', {
-          status: 403,
-        });
+      if (callback.browserBound) {
+        const cookie = readFlowCookie(req);
+        if (cookie === undefined || flowKeyOf(cookie) !== flowKey) {
+          throw new JsmSsoError('FLOW_BROWSER_MISMATCH', 'this sign-in was started in another browser', {
+            status: 403,
+          });
+        }
+        shown = 'this-browser';
       }
       // The IdP's calls for this answer share one budget (ADR 0276), each still within its own deadline.
       const budget = signInBudget(signInBudgetMs);
       const completion = await backend
         .finishLogin(request, backendState, budget)
         .finally(() => budget.release());
-      answerAccepted = true;
+      shown = 'accepted';
       const asserted = completion.subject.authnContextClassRef ?? AUTHN_CONTEXT_UNSPECIFIED;
       if (
         settings.enforcesRequestedAuthnContext &&
@@ -560,11 +579,37 @@ export async function createBrokerApp(
       await completeLogin(req, res, flow, completion.subject, completion);
     } catch (err) {
       recordFailedLogin(req, backend.idp, err);
-      const status = refusalStatusOf(err, flow, answerAccepted);
+      const status = refusalStatusOf(err, flow, shown);
       if (status === undefined) throw err;
-      telemetry.refusal(status.refusal.code, status.refusal.status, backend.idp);
-      await sendErrorResponse(req, res, flow, status.secondLevel);
+      await answerWithStatus(req, res, flow, err, status, backend.idp);
     }
+  }
+
+  /** `err` told to the portal's ACS as `status` instead of a page, counted as a refusal or, a fault, as unavailable. */
+  function answerWithStatus(
+    req: IncomingMessage,
+    res: ServerResponse,
+    flow: LoginFlow,
+    err: unknown,
+    status: { secondLevel?: string },
+    idp?: string,
+  ): Promise<void> {
+    if (err instanceof JsmSsoError && err.status < 500) telemetry.refusal(err.code, err.status, idp);
+    else recordFault(err);
+    return sendErrorResponse(req, res, flow, status.secondLevel);
+  }
+
+  /**
+   * The status a fault (5xx) of a passive sign-in is told with (ADR 0391), undefined for a refusal:
+   * NoAvailableIDP for the IdP's (502, a gateway's upstream failing, core 3.2.2.2: "none of the
+   * supported identity providers are available"), no second level for the broker's own (the store,
+   * a defect). Neither is NoPassive (asking actively would fail the same) nor AuthnFailed (nobody
+   * was refused).
+   */
+  function faultStatusOf(err: unknown): { secondLevel?: string } | undefined {
+    const status = err instanceof JsmSsoError ? err.status : 500;
+    if (status < 500) return undefined;
+    return status === 502 ? { secondLevel: STATUS_NO_AVAILABLE_IDP } : {};
   }
 
   /**
@@ -573,20 +618,21 @@ export async function createBrokerApp(
    * flow) always. Under IsPassive, also the broker's own refusal of the person once the IdP's answer
    * was accepted (authority, verified e-mail, the NameID, the assertion's size, the IdP session ended):
    * a passive request may show the customer nothing (core 3.4.1, profiles 4.1.4.2), so its ACS hears
-   * AuthnFailed. The page stays for what is not a reply to an accepted answer (a forged or replayed
-   * one, another browser's, another IdP's: nothing is signed in reply to what anyone may send) and
-   * for a fault, the broker's own (ADR 0380).
+   * AuthnFailed (ADR 0380); and a fault once the callback is shown to be the flow's, from its browser
+   * or by an accepted answer (faultStatusOf, ADR 0391). The page stays for what is not shown to
+   * continue the flow (a forged or replayed callback, another browser's, another IdP's, an answer not
+   * yet accepted: nothing is signed in reply to what anyone may send).
    */
   function refusalStatusOf(
     err: unknown,
     flow: LoginFlow,
-    answerAccepted: boolean,
-  ): { refusal: JsmSsoError; secondLevel: string } | undefined {
-    if (err instanceof IdpRefusal) return { refusal: err, secondLevel: SAML_STATUS_FOR_REFUSAL[err.kind] };
-    const refusedPerson = answerAccepted && err instanceof JsmSsoError && err.status < 500;
-    return refusedPerson && flow.isPassive === true
-      ? { refusal: err, secondLevel: STATUS_AUTHN_FAILED }
-      : undefined;
+    shown: CallbackShown,
+  ): { secondLevel?: string } | undefined {
+    if (err instanceof IdpRefusal) return { secondLevel: SAML_STATUS_FOR_REFUSAL[err.kind] };
+    if (flow.isPassive !== true) return undefined;
+    if (err instanceof JsmSsoError && err.status < 500)
+      return shown === 'accepted' ? { secondLevel: STATUS_AUTHN_FAILED } : undefined;
+    return shown === 'unchecked' ? undefined : faultStatusOf(err);
   }
 
   function recordFailedLogin(req: IncomingMessage, idp: string, err: unknown): void {
@@ -1056,19 +1102,26 @@ export async function createBrokerApp(
     }
     const reason = err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL';
     const status = err instanceof JsmSsoError ? err.status : 500;
-    if (status < 500) {
-      telemetry.refusal(reason, status, undefined, refusalDetail(err));
-    } else {
-      telemetry.unavailable(reason, status, err instanceof JsmSsoError ? err.where : undefined);
-      if (reason === 'BROKER_INTERNAL')
-        logger.error({ event: 'broker.internal_error', ...unexpectedErrorFields(err) }, 'internal error');
-    }
+    if (status < 500) telemetry.refusal(reason, status, undefined, refusalDetail(err));
+    else recordFault(err);
     // Retry-After only where asking again can help: a full store gets room back as entries expire.
     if (storeRefusalOf(err) === 'full' && !res.headersSent)
       res.setHeader('Retry-After', String(STORE_FULL_RETRY_AFTER_SECONDS));
     // An IdP's server reads a SOAP endpoint's answer: a fault naming the reason, never a page.
     if (!soapPaths.has(path)) sendFailurePage(req, res, err);
     else if (!res.headersSent) sendSoapFault(res, status, reason);
+  }
+
+  /** A fault (5xx), whether a page or a status to the portal answers it: logged and counted as unavailable. */
+  function recordFault(err: unknown): void {
+    const reason = err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL';
+    telemetry.unavailable(
+      reason,
+      err instanceof JsmSsoError ? err.status : 500,
+      err instanceof JsmSsoError ? err.where : undefined,
+    );
+    if (reason === 'BROKER_INTERNAL')
+      logger.error({ event: 'broker.internal_error', ...unexpectedErrorFields(err) }, 'internal error');
   }
 
   /** The page for a refusal (its reason's sentence) or a fault (the broker is unavailable). */

@@ -27,6 +27,7 @@ import {
   tenantFor,
   toUpstreamIdp,
 } from '../../testkit/broker-harness.js';
+import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
 import { schemaValidator } from '../../testkit/samlify-schema-validator.js';
 
@@ -138,6 +139,29 @@ export async function serveUpstreamMetadata(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/metadata`, port, close: () => closeServer(server) };
+}
+
+/**
+ * The upstream IdP's metadata served behind a TCP fault proxy (testkit/fault-proxy.ts), so that a test
+ * resets, stalls or fails its reads: the proxy, the metadata URL through it, and a close for both.
+ */
+export async function upstreamMetadataBehindProxy(): Promise<{
+  proxy: FaultProxy;
+  url: string;
+  close(): Promise<void>;
+}> {
+  const proxy = await startFaultProxy();
+  const metadata = upstreamIdp().getMetadata();
+  const server = await serveUpstreamMetadata(() => metadata);
+  proxy.target = { host: '127.0.0.1', port: server.port };
+  return {
+    proxy,
+    url: `${proxy.url}/saml-metadata`,
+    close: async () => {
+      await proxy.close();
+      await server.close();
+    },
+  };
 }
 
 /**

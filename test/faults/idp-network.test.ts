@@ -27,12 +27,7 @@ import {
 } from '../../testkit/broker-harness.js';
 import { type FaultProxy, HUGE_BODY_BYTES, startFaultProxy } from '../../testkit/fault-proxy.js';
 import { timed } from '../../testkit/timed.js';
-import {
-  serveUpstreamMetadata,
-  type UpstreamMetadataServer,
-  upstreamIdp,
-  upstreamSamlIdpDocAt,
-} from '../broker/upstream-saml.js';
+import { upstreamMetadataBehindProxy, upstreamSamlIdpDocAt } from '../broker/upstream-saml.js';
 
 const IDP_TIMEOUT_MS = 1000;
 
@@ -276,18 +271,16 @@ describe('faults: the IdP failing under a sign-in', function () {
   });
 
   describe('SAML metadata behind a proxy', () => {
+    let metadata: Awaited<ReturnType<typeof upstreamMetadataBehindProxy>>;
     let proxy: FaultProxy;
-    let metadataServer: UpstreamMetadataServer;
     let broker: BrokerUnderTest;
     before(async () => {
-      proxy = await startFaultProxy();
-      const metadata = upstreamIdp().getMetadata();
-      metadataServer = await serveUpstreamMetadata(() => metadata);
-      proxy.target = { host: '127.0.0.1', port: metadataServer.port };
+      metadata = await upstreamMetadataBehindProxy();
+      proxy = metadata.proxy;
     });
     // A broker of its own for each fault: metadata read once is kept for an hour.
     beforeEach(async () => {
-      broker = await serveBrokerFor([upstreamSamlIdpDocAt(`${proxy.url}/saml-metadata`)], pki, undefined, {
+      broker = await serveBrokerFor([upstreamSamlIdpDocAt(metadata.url)], pki, undefined, {
         idpTimeoutMs: IDP_TIMEOUT_MS,
       });
     });
@@ -295,10 +288,7 @@ describe('faults: the IdP failing under a sign-in', function () {
       proxy.clear();
       await broker.close();
     });
-    after(async () => {
-      await proxy?.close();
-      await metadataServer.close();
-    });
+    after(() => metadata?.close());
 
     const startSignIn = () =>
       timed(async () =>

@@ -1,0 +1,249 @@
+// A passive AuthnRequest (core 3.4.1: the IdP "MUST NOT visibly take control of the user interface")
+// whose sign-in meets a fault once the broker holds the portal's validated request: the tenant's IdP
+// (a real oidc-provider behind a TCP fault proxy) stalls, resets or answers 503, or the broker's own
+// Redis refuses to save the session. The portal's ACS hears a signed Responder status (ADR 0391),
+// as node-saml, the stand-in SP, verifies it; a page would leave the SP's silent check (a hidden
+// frame, a redirect before its own page) stuck on an error it never meant her to see. Where the
+// flow itself cannot be read (Redis silent), there is no request to answer and the page stays; and
+// a callback the broker cannot tie to the flow's browser, or one replayed, gets no signed message.
+import type { AddressInfo } from 'node:net';
+import type { SAML } from '@node-saml/node-saml';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { STATUS_NO_AVAILABLE_IDP, STATUS_RESPONDER } from '../../common/saml/index.js';
+import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
+import {
+  type BrokerUnderTest,
+  Browser,
+  createPki,
+  devClient,
+  formFields,
+  listenPlaceholder,
+  loginThroughBroker,
+  oidcIdp,
+  type Pki,
+  PORTAL_URL,
+  pageReason,
+  portalSp,
+  serveBroker,
+  serveBrokerFor,
+  signedStatusCodes,
+  tenantFor,
+} from '../../testkit/broker-harness.js';
+import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
+import { type LocalRedis, startLocalRedis, whileStalled } from '../../testkit/local-redis.js';
+import { connectedFlowStore } from '../../testkit/redis.js';
+import { upstreamMetadataBehindProxy, upstreamSamlIdpDocAt } from '../broker/upstream-saml.js';
+
+const IDP_TIMEOUT_MS = 1000;
+
+describe('faults: a passive sign-in meeting a fault after its flow was taken (ADR 0391)', function () {
+  this.timeout(60_000);
+  let pki: Pki;
+  let proxy: FaultProxy;
+  let idp: DevIdp;
+  let redis: LocalRedis;
+  let admin: Redis;
+  let broker: BrokerUnderTest;
+  before(async () => {
+    pki = createPki();
+    proxy = await startFaultProxy();
+    const placeholder = await listenPlaceholder();
+    // The IdP names the proxy as its issuer: every call the broker and the browser make goes through it.
+    idp = await startDevIdp({ clients: [devClient(placeholder.url)], issuer: proxy.url });
+    proxy.target = { host: '127.0.0.1', port: (idp.server.address() as AddressInfo).port };
+    // The broker's own redis-server, so that a test can fill or stall it without touching others'.
+    redis = await startLocalRedis();
+    const store = await connectedFlowStore('acme', redis.url);
+    admin = new Redis(redis.url);
+    broker = await serveBroker(
+      placeholder.server,
+      placeholder.url,
+      tenantFor(placeholder.url, [oidcIdp('corporate', proxy.url)]),
+      pki,
+      store,
+      { idpTimeoutMs: IDP_TIMEOUT_MS },
+    );
+  });
+  afterEach(() => proxy.clear());
+  after(async () => {
+    await broker?.close();
+    await broker?.context.store.close();
+    admin?.disconnect();
+    await idp?.close();
+    await proxy?.close();
+    if (redis) {
+      redis.process.kill('SIGCONT');
+      await redis.stop();
+    }
+    pki?.cleanup();
+  });
+
+  /**
+   * A browser signed in at the IdP (an active sign-in through the broker first), so that the IdP
+   * answers prompt=none with a code, and the portal (node-saml) that sends its requests.
+   */
+  async function signedInAtIdp(): Promise<{ browser: Browser; portal: SAML }> {
+    const browser = new Browser();
+    const portal = portalSp(broker.url, pki);
+    const first = await loginThroughBroker({ portal, brokerUrl: broker.url }, browser);
+    expect(first.page.status, first.html).to.equal(200);
+    return { browser, portal };
+  }
+
+  /** The portal's passive AuthnRequest, up to the IdP's redirect back: the URL of the broker's callback. */
+  async function passiveCallbackUrl(browser: Browser, portal: SAML, relayState: string): Promise<string> {
+    portal.options.passive = true;
+    const sso = await browser.request(await portal.getAuthorizeUrlAsync(relayState, undefined, {}));
+    expect(sso.status, await sso.clone().text()).to.equal(302);
+    const authorize = sso.headers.get('location')!;
+    expect(new URL(authorize).searchParams.get('prompt')).to.equal('none');
+    const { location } = await browser.follow(authorize, `${broker.url}/oidc/callback`);
+    expect(location, 'the IdP answered prompt=none with a redirect to the broker').to.be.a('string');
+    expect(new URL(location!).searchParams.get('code'), 'signed in at the IdP: a code').to.be.a('string');
+    return location!;
+  }
+
+  /**
+   * The broker's answer is the auto-post of a Response to the portal's registered ACS, RelayState
+   * echoed, signed, with the `codes` given and no assertion; node-saml, as the SP, verifies its
+   * signature and InResponseTo and reads it as the IdP's non-success status.
+   */
+  async function expectAnsweredAtAcs(page: Response, portal: SAML, relayState: string, codes: string[]) {
+    const html = await page.text();
+    expect(page.status, pageReason(html) ?? html).to.equal(200);
+    expect(html).to.include(`action="${PORTAL_URL}/saml/acs"`);
+    const fields = formFields(html);
+    expect(fields['RelayState']).to.equal(relayState);
+    expect(signedStatusCodes(fields['SAMLResponse']!, pki.brokerCert)).to.deep.equal(codes);
+    expect(Buffer.from(fields['SAMLResponse']!, 'base64').toString('utf8')).not.to.include('Assertion');
+    const secondLevel = codes[1]?.replace(/^.*:/, '') ?? 'unspecified';
+    const read = await portal.validatePostResponseAsync(fields).then(
+      () => 'accepted',
+      (err: Error) => err.message,
+    );
+    expect(read).to.equal(`SAML provider returned Responder error: ${secondLevel}`);
+  }
+
+  /** A page at the broker, signing nothing: its status and reason. */
+  async function expectPage(page: Response, status: number, reason: string) {
+    const html = await page.text();
+    expect([page.status, pageReason(html)], html).to.deep.equal([status, reason]);
+    expect(formFields(html)['SAMLResponse']).to.equal(undefined);
+  }
+
+  const NO_AVAILABLE_IDP = [STATUS_RESPONDER, STATUS_NO_AVAILABLE_IDP];
+
+  for (const { fault, method, pathPrefix, what } of [
+    { fault: 'stall', method: 'POST', pathPrefix: '/token', what: 'the token endpoint never answers' },
+    { fault: 'reset', method: 'POST', pathPrefix: '/token', what: 'the IdP resets the token call (stopped)' },
+    { fault: 'status-503', method: 'POST', pathPrefix: '/token', what: 'the token endpoint answers 503' },
+    { fault: 'status-503', method: 'GET', pathPrefix: '/me', what: 'userinfo answers 503' },
+  ] as const) {
+    it(`answers the ACS a signed Responder/NoAvailableIDP, InResponseTo the passive request, when ${what}`, async () => {
+      const { browser, portal } = await signedInAtIdp();
+      const callbackUrl = await passiveCallbackUrl(browser, portal, 'rs-passive');
+      proxy.add({ fault, method, pathPrefix });
+      const from = broker.logs.length;
+      await expectAnsweredAtAcs(await browser.request(callbackUrl), portal, 'rs-passive', NO_AVAILABLE_IDP);
+      expect(proxy.hits()).to.deep.equal([1]);
+      // The outage is as visible to the operators as the page made it.
+      const lines = broker.logs.slice(from);
+      expect(lines.find((l) => l['event'] === 'broker.unavailable')).to.include({
+        reason: 'OIDC_IDP_UNAVAILABLE',
+        status: 502,
+      });
+      expect(lines.find((l) => l['event'] === 'broker.login')).to.include({
+        result: 'error',
+        reason: 'OIDC_IDP_UNAVAILABLE',
+      });
+    });
+  }
+
+  it('keeps the 502 page for the same fault under an active request: the customer is told to try again', async () => {
+    proxy.add({ fault: 'status-503', method: 'POST', pathPrefix: '/token' });
+    const again = await loginThroughBroker(
+      { portal: portalSp(broker.url, pki), brokerUrl: broker.url },
+      new Browser(),
+    );
+    expect([again.page.status, pageReason(again.html)]).to.deep.equal([502, 'OIDC_IDP_UNAVAILABLE']);
+    expect(again.fields['SAMLResponse']).to.equal(undefined);
+  });
+
+  it('answers the ACS a signed Responder with no second-level status when Redis refuses the session’s write after the flow was taken: the broker’s own fault', async () => {
+    const { browser, portal } = await signedInAtIdp();
+    const callbackUrl = await passiveCallbackUrl(browser, portal, 'rs-refused');
+    const sessions = async () => (await admin.keys('*:session:*')).sort();
+    const sessionsBefore = await sessions();
+    // Its ACL user may still take the flow and its state, and write nothing else (NOPERM).
+    await admin.acl('SETUSER', 'default', 'resetkeys', '%R~*', '~*:flow:*', '~*:state:*');
+    const from = broker.logs.length;
+    try {
+      await expectAnsweredAtAcs(await browser.request(callbackUrl), portal, 'rs-refused', [STATUS_RESPONDER]);
+    } finally {
+      await admin.acl('SETUSER', 'default', 'resetkeys', '~*');
+    }
+    expect(broker.logs.slice(from).find((l) => l['event'] === 'broker.unavailable')).to.include({
+      reason: 'FLOW_STORE_REFUSED',
+      redisError: 'NOPERM',
+    });
+    expect(await sessions(), 'no session saved').to.deep.equal(sessionsBefore);
+  });
+
+  it('keeps the page, signing nothing, when Redis does not answer as the callback comes: the flow, and the request it answers, is not in hand', async () => {
+    const { browser, portal } = await signedInAtIdp();
+    const callbackUrl = await passiveCallbackUrl(browser, portal, 'rs-silent');
+    await expectPage(
+      await whileStalled(redis, () => browser.request(callbackUrl)),
+      503,
+      'FLOW_STORE_UNAVAILABLE',
+    );
+  });
+
+  describe('at the start, its upstream SAML IdP’s metadata unreadable', () => {
+    let metadata: Awaited<ReturnType<typeof upstreamMetadataBehindProxy>>;
+    let samlBroker: BrokerUnderTest;
+    before(async () => {
+      metadata = await upstreamMetadataBehindProxy();
+      // Never read yet: the first sign-in reads the metadata before it can send the person on.
+      samlBroker = await serveBrokerFor([upstreamSamlIdpDocAt(metadata.url)], pki, undefined, {
+        idpTimeoutMs: IDP_TIMEOUT_MS,
+      });
+    });
+    after(async () => {
+      await samlBroker?.close();
+      await metadata?.close();
+    });
+
+    it('answers the ACS a signed Responder/NoAvailableIDP for the passive request, whose AuthnRequest is in hand', async () => {
+      metadata.proxy.add({ fault: 'status-503', method: 'GET', pathPrefix: '/saml-metadata' });
+      const portal = portalSp(samlBroker.url, pki);
+      portal.options.passive = true;
+      const sso = await new Browser().request(await portal.getAuthorizeUrlAsync('rs-start', undefined, {}));
+      await expectAnsweredAtAcs(sso, portal, 'rs-start', NO_AVAILABLE_IDP);
+      expect(metadata.proxy.hits()).to.deep.equal([1]);
+      expect(samlBroker.logs.findLast((l) => l['event'] === 'broker.unavailable')).to.include({
+        reason: 'SAML_METADATA_UNAVAILABLE',
+      });
+    });
+  });
+
+  describe('attacks: nothing is signed for a callback not tied to the passive flow', () => {
+    it('keeps the page for the callback sent from another browser while the IdP is down, and never asks the IdP', async () => {
+      const { browser, portal } = await signedInAtIdp();
+      const callbackUrl = await passiveCallbackUrl(browser, portal, 'rs-forged');
+      proxy.add({ fault: 'status-503', method: 'POST', pathPrefix: '/token' });
+      await expectPage(await new Browser().request(callbackUrl), 403, 'FLOW_BROWSER_MISMATCH');
+      expect(proxy.hits()).to.deep.equal([0]);
+    });
+
+    it('keeps the page for the callback replayed once its passive flow was answered with a fault status', async () => {
+      const { browser, portal } = await signedInAtIdp();
+      const callbackUrl = await passiveCallbackUrl(browser, portal, 'rs-replayed');
+      proxy.add({ fault: 'status-503', method: 'POST', pathPrefix: '/token', times: 2 });
+      await expectAnsweredAtAcs(await browser.request(callbackUrl), portal, 'rs-replayed', NO_AVAILABLE_IDP);
+      await expectPage(await browser.request(callbackUrl), 400, 'OIDC_STATE_REPLAYED');
+      expect(proxy.hits()).to.deep.equal([1]);
+    });
+  });
+});
