@@ -230,8 +230,9 @@ export type WriteSettings = Pick<
 >;
 
 /**
- * A timed-out create may still be processed by Atlassian a moment later: it is looked for after
- * 0.5 s, 2 s and 5 s before it is written again. 20 s in all, within the browser's patience.
+ * A timed-out write may still be processed by Atlassian a moment later: it is looked for after
+ * 0.5 s, 2 s and 5 s, so that the customer lands on it, before the post gives up saying it could not
+ * confirm (ADR 0393). 20 s in all, within the browser's patience.
  */
 const DEFAULT_WRITE_SETTINGS: WriteSettings = {
   budgetMs: PORTAL_WRITE_BUDGET_MS,
@@ -727,7 +728,6 @@ export class RequestService {
                   input.writeKey,
                   input.recentIssueIds,
                 ),
-              findMayLag: true,
               confirm: () =>
                 this.#findCreatedPastTheIndex(
                   input.audience.reporterAccountId,
@@ -739,7 +739,7 @@ export class RequestService {
             // double click, the back button) must not create it again on the first's unknown
             // outcome (ADR 0240), however late it comes, nor once a request made has left the claim
             // (ADR 0299).
-            { findMayLag: true, ...this.#keptForItsForm() }),
+            this.#keptForItsForm()),
         write: async () => {
           const created = await this.#client.createRequest({
             serviceDeskId: input.serviceDeskId,
@@ -834,12 +834,7 @@ export class RequestService {
       return await this.#writeOnce(
         `transition:${issueKey}:${writeKey}`,
         comment === undefined
-          ? {
-              ...this.#writes,
-              findMayLag: true,
-              ...this.#keptForItsForm(),
-              write,
-            }
+          ? { ...this.#writes, ...this.#keptForItsForm(), write }
           : { ...this.#writes, find: () => this.#findComment(issueKey, writeKey), write },
       );
     } catch (err) {

@@ -43,17 +43,9 @@ export interface WriteOnceOptions<T> {
    */
   find?: () => Promise<T | undefined>;
   /**
-   * `find` may miss a recent write: Jira's search is eventually consistent, a new issue may take
-   * seconds to minutes to be found. Then not finding the write after a failure whose outcome is
-   * unknown proves nothing, and the write is not repeated (ADR 0187); only a 503 with Retry-After,
-   * which Atlassian sends when a resource limit is reached, is handled as a 429 is. Also for a
-   * write with no `find` at all that must not be repeated on such a failure (a create without a
-   * description to carry the key, ADR 0240).
-   */
-  findMayLag?: boolean;
-  /**
-   * With `findMayLag`: a look that sees the write the moment it is made (costlier than `find`), run
-   * within LOOK_BUDGET_MS: after a failure whose outcome is unknown, when `find` did not see the
+   * A look that sees the write the moment it is made, where `find` may not (Jira's search is
+   * eventually consistent: a new issue may take seconds to minutes to be found), costlier than `find`;
+   * run within LOOK_BUDGET_MS: after a failure whose outcome is unknown, when `find` did not see the
    * write, and by a post of the same form after an earlier one gave up so (portal/write-claims.ts,
    * ADR 0240).
    */
@@ -69,7 +61,7 @@ export interface WriteOnceOptions<T> {
   budgetMs: number;
   /**
    * After a timeout or a lost connection (the write may still be under way at Atlassian): when to
-   * look for it before writing again.
+   * look for it before giving up.
    */
   reconcileDelaysMs: readonly number[];
   sleep?: (ms: number) => Promise<void>;
@@ -107,15 +99,16 @@ function confirmWithin<T>(confirm: () => Promise<T | undefined>, ms: number): Pr
 
 /**
  * Writes once under a key: looks first, then writes; a 429 (Atlassian refused before doing
- * anything) is retried after Retry-After; a 5xx, timeout or lost connection is looked for before it
- * is written again. Gives up with the last error when the next wait would exceed the budget.
+ * anything), or a 503 with Retry-After (a resource limit, to be handled as a 429), is retried after
+ * Retry-After; a 5xx, timeout or lost connection is looked for and, not found, given up with: it may
+ * still be made. Gives up with the last error when the next wait would exceed the budget.
  *
- * A give-up on a failure whose outcome is unknown leaves the claim saying the write may have been
- * made, whatever `find` is: a write that timed out may still be under way at Atlassian, and a post of
- * the same form looking meanwhile cannot see it, however current its look. So for 30 s that post
- * writes nothing (portal/write-claims.ts). Only a lagging look kept this before ADR 0378: a comment
- * or a file Atlassian committed after the portal's deadline was written again by the form sent
- * meanwhile.
+ * Such a give-up is never sent again by this post, whatever `find` is: a write that timed out may
+ * commit after every look this post can afford, and one sent again then makes two (ADR 0393; a create
+ * so since ADR 0187). The page says it could not confirm, keeps what was typed under the same key, and
+ * the claim says the write may have been made: for 30 s a post of the same form writes nothing, and
+ * later it looks first (portal/write-claims.ts, ADR 0378). A write lost on its way costs the customer
+ * that one post; a duplicate comment would be mailed to everyone on the request.
  */
 export async function writeOnce<T>(options: WriteOnceOptions<T>): Promise<WriteOutcome<T>> {
   const { find: look } = options;
@@ -163,7 +156,7 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
       mayBeMade = err;
       // A 5xx is Atlassian's last word on that call: one look after Retry-After is enough, and as
       // much for a 2xx it answered unreadably (the work was done). A timeout may still be
-      // processed, so it is looked for more than once before writing again.
+      // processed, so it is looked for more than once.
       const lastWord = err.upstreamStatus >= 500 || answeredUnreadable(err);
       const delays = lastWord ? [Math.max(least, err.retryAfterMs ?? 500)] : options.reconcileDelaysMs;
       for (const delay of delays) {
@@ -172,18 +165,17 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
         const found = await lookAfter(err, find);
         if (found !== undefined) return { value: found, existed: false };
       }
-      if (options.findMayLag && !resourceLimitReached(err)) {
+      if (!resourceLimitReached(err)) {
         // Where the write can be seen at once, the customer lands on it, rather than being told to
         // check My requests, a search that lags too: finding nothing there, they would raise it anew.
         const seen =
           options.confirm &&
           (await confirmWithin(options.confirm, deadline - Date.now()).catch(() => undefined));
         if (seen !== undefined) return { value: seen, existed: false };
+        // Not seen proves nothing: the write may still be made (ADR 0393).
         throw err;
       }
-      // Atlassian did it: a look that misses it proves nothing, and writing again would make two.
-      if (answeredUnreadable(err)) throw err;
-      options.onRetry?.(err.upstreamStatus >= 500 ? String(err.upstreamStatus) : err.code);
+      options.onRetry?.(String(err.upstreamStatus));
     }
   }
 }

@@ -5,6 +5,11 @@
 // leaves its claim saying the write may have been made: for 30 s a post of the same form writes
 // nothing, says it could not confirm and keeps what was typed; later it looks first and lands on the
 // write Atlassian made.
+//
+// Within one post, too: a write not found by the post's looks after its deadline (0.5, 2 and 5 s) was
+// sent again by that post, and one Atlassian committed later still was written twice (ADR 0393). Now the
+// post gives up after its looks as a create does, says it could not confirm and keeps what was typed; a
+// write lost on its way is written by the customer's own post of the same form, which looks first.
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +21,8 @@ import {
   type Browser,
   csrfOf,
   type Harness,
+  type HarnessOptions,
+  holdNextWrite,
   KEYED_FILE_CONTENT,
   keyedFileForm,
   keyedFileName,
@@ -123,32 +130,57 @@ const forms: Record<string, Form> = {
   },
 };
 
+/** `form` on its page of the request, as Alice opens it, and its write key there. */
+async function opened(h: Harness, alice: Browser, form: Form) {
+  const key = h.keyOf('Laptop screen flickers');
+  const page = await form.page(h, alice, key);
+  return { key, page, writeKey: writeKeyOf(page, form.action(key))! };
+}
+
+/** Lets the write held at Atlassian commit, and waits until it has: what `form` wrote under `writeKey` then. */
+async function committed(h: Harness, form: Form, key: string, writeKey: string, commit: () => void) {
+  const before = form.written(h, key, writeKey);
+  commit();
+  await eventually(
+    async () => form.written(h, key, writeKey) > before,
+    'the held write committed at Atlassian',
+  );
+  return form.written(h, key, writeKey);
+}
+
+/**
+ * A portal as `options` say, its workflow offering LOOP, Alice signed in (handed to `started`); the
+ * emulator's faults cleared after each test. The Redis client that makes time pass on a claim.
+ */
+function usePortal(options: HarnessOptions, started: (h: Harness, alice: Browser) => void): Redis {
+  const redis = new Redis(redisUrl());
+  let harness: Harness | undefined;
+  useHarness(async (h) => {
+    harness = h;
+    h.emulator.state.workflow.push(LOOP);
+    started(h, await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' }));
+  }, options);
+  afterEach(() => harness?.emulator.faults.clear());
+  after(() => redis.disconnect());
+  return redis;
+}
+
 describe('faults: a write Atlassian commits after the portal’s deadline, its form sent again meanwhile', () => {
   let h: Harness;
   let alice: Browser;
-  const redis = new Redis(redisUrl());
-  useHarness(
-    async (started) => {
-      h = started;
-      h.emulator.state.workflow.push(LOOP);
-      alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
-    },
+  const redis = usePortal(
     // The call's deadline 1 s, the write's budget 1.2 s: the post gives up when its call times out.
     { transport: { timeoutMs: 1000 }, writes: { budgetMs: 1200 } },
+    (started, signedIn) => {
+      h = started;
+      alice = signedIn;
+    },
   );
-  afterEach(() => h.emulator.faults.clear());
-  after(() => redis.disconnect());
 
   for (const [what, form] of Object.entries(forms)) {
     it(`writes ${what} once: the post sent again while Atlassian still holds the first writes nothing and keeps what was typed`, async () => {
-      const key = h.keyOf('Laptop screen flickers');
-      const page = await form.page(h, alice, key);
-      const writeKey = writeKeyOf(page, form.action(key))!;
-      let commit = () => {};
-      const committed = new Promise<void>((resolve) => {
-        commit = resolve;
-      });
-      h.emulator.faults.set({ heldUntil: committed, pathPrefix: form.writes(key), method: 'POST', times: 1 });
+      const { key, page, writeKey } = await opened(h, alice, form);
+      const commit = holdNextWrite(h, form.writes(key));
       try {
         const first = await form.send(alice, key, page);
         const firstPage = await first.text();
@@ -164,13 +196,7 @@ describe('faults: a write Atlassian commits after the portal’s deadline, its f
         };
         const again = await form.send(alice, key, resendFrom(firstPage));
         const againPage = await again.text();
-        const before = form.written(h, key, writeKey);
-        commit();
-        await eventually(
-          async () => form.written(h, key, writeKey) > before,
-          'the first write committed at Atlassian',
-        );
-        expect(form.written(h, key, writeKey), `${what} written`).to.equal(1);
+        expect(await committed(h, form, key, writeKey, commit), `${what} written`).to.equal(1);
         expect(again.status, 'the post sent again').to.equal(502);
         expect(againPage).to.contain(form.unconfirmed);
         if (form.kept) expect(againPage).to.contain(form.kept);
@@ -186,6 +212,60 @@ describe('faults: a write Atlassian commits after the portal’s deadline, its f
       } finally {
         commit();
       }
+    });
+  }
+});
+
+describe('faults: a write Atlassian commits after the post’s own looks for it', () => {
+  let h: Harness;
+  let alice: Browser;
+  const redis = usePortal(
+    // The call's deadline 1 s, and a budget that has room for the looks after it (and, before ADR
+    // 0393, for the write sent again once they found nothing).
+    { transport: { timeoutMs: 1000 }, writes: { budgetMs: 5000, reconcileDelaysMs: [100, 200, 300] } },
+    (started, signedIn) => {
+      h = started;
+      alice = signedIn;
+    },
+  );
+
+  /** The request's page, or the step's own, the post answered, and what it shows of `form`. */
+  async function expectUnconfirmed(form: Form, answer: Response) {
+    const text = await answer.text();
+    expect(answer.status, 'the post that could not confirm').to.equal(502);
+    expect(text).to.contain(form.unconfirmed);
+    if (form.kept) expect(text).to.contain(form.kept);
+    return text;
+  }
+
+  for (const [what, form] of Object.entries(forms)) {
+    it(`writes ${what} once when Atlassian commits it after the post has looked: the post does not send it again`, async () => {
+      const { key, page, writeKey } = await opened(h, alice, form);
+      const commit = holdNextWrite(h, form.writes(key));
+      try {
+        const first = await form.send(alice, key, page);
+        expect(await committed(h, form, key, writeKey, commit), `${what} written`).to.equal(1);
+        await expectUnconfirmed(form, first);
+      } finally {
+        commit();
+      }
+    });
+
+    it(`says ${what} lost on its way could not be confirmed, keeps it, and writes it once the customer sends it again`, async () => {
+      const { key, page, writeKey } = await opened(h, alice, form);
+      // Answered 500 without being made: the post looks once, finds nothing, and no longer sends it again.
+      h.emulator.faults.set({ status: 500, pathPrefix: form.writes(key), method: 'POST', times: 1 });
+      const firstPage = await expectUnconfirmed(form, await form.send(alice, key, page));
+      expect(form.written(h, key, writeKey), `${what} written by the post`).to.equal(0);
+      // The form kept on the page (or the step's own page) carries the same key: sent past the 30 s
+      // hold, it looks first, finds nothing, and writes.
+      const kept = writeKeyOf(firstPage, form.action(key));
+      if (kept !== undefined) expect(kept, 'the key of the form on the page').to.equal(writeKey);
+      const claimKey = form.claimKey ? await form.claimKey(writeKey) : writeKey;
+      await passOnWriteClaim(redis, form.scope(key), claimKey, 31_000);
+      const again = await form.send(alice, key, kept === undefined ? page : firstPage);
+      expect(again.status, 'the form sent again').to.equal(303);
+      expect(form.written(h, key, writeKey), `${what} written`).to.equal(1);
     });
   }
 });
