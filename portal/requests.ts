@@ -784,15 +784,30 @@ export class RequestService {
     return undefined;
   }
 
-  /** Adds a public comment once per write key. */
-  async comment(issueKey: string, text: string, writeKey: string): Promise<WriteOutcome<true>> {
-    return this.#writeOnce(`comment:${issueKey}:${writeKey}`, {
+  /**
+   * A write whose comment on the request carries `writeKey` (a comment, files with their note, a step
+   * with its comment), once per key: found by that comment, and claimed under it whatever the write,
+   * so that each of them sent under one key waits for the others. The comment of a step whose outcome
+   * is unknown comes back in the request's comment form under the step's key (ADR 0378): claimed as a
+   * comment apart from the step, it was written beside the step's, still on its way (ADR 0393).
+   */
+  #writeCommented<T>(
+    issueKey: string,
+    writeKey: string,
+    write: () => Promise<T>,
+  ): Promise<WriteOutcome<T | true>> {
+    return this.#writeOnce<T | true>(`comment:${issueKey}:${writeKey}`, {
       ...this.#writes,
       find: () => this.#findComment(issueKey, writeKey),
-      write: async () => {
-        await this.#client.addPublicComment(issueKey, withWriteKey(text, writeKey));
-        return true as const;
-      },
+      write,
+    });
+  }
+
+  /** Adds a public comment once per write key. */
+  async comment(issueKey: string, text: string, writeKey: string): Promise<WriteOutcome<true>> {
+    return this.#writeCommented(issueKey, writeKey, async () => {
+      await this.#client.addPublicComment(issueKey, withWriteKey(text, writeKey));
+      return true as const;
     });
   }
 
@@ -831,12 +846,13 @@ export class RequestService {
       return true;
     };
     try {
-      return await this.#writeOnce(
-        `transition:${issueKey}:${writeKey}`,
-        comment === undefined
-          ? { ...this.#writes, ...this.#keptForItsForm(), write }
-          : { ...this.#writes, find: () => this.#findComment(issueKey, writeKey), write },
-      );
+      return comment === undefined
+        ? await this.#writeOnce(`transition:${issueKey}:${writeKey}`, {
+            ...this.#writes,
+            ...this.#keptForItsForm(),
+            write,
+          })
+        : await this.#writeCommented(issueKey, writeKey, write);
     } catch (err) {
       if (err instanceof StepNotOffered) return { value: false, existed: false };
       throw err;
@@ -855,16 +871,12 @@ export class RequestService {
     note: string,
     writeKey: string,
   ): Promise<WriteOutcome<true>> {
-    return this.#writeOnce(`attachment:${issueKey}:${writeKey}`, {
-      ...this.#writes,
-      find: () => this.#findComment(issueKey, writeKey),
-      write: async () => {
-        const temporaryIds: string[] = [];
-        for (const file of files)
-          temporaryIds.push(await this.#client.attachTemporaryFile(serviceDeskId, file));
-        await this.#client.attachToRequest(issueKey, temporaryIds, withWriteKey(note, writeKey));
-        return true as const;
-      },
+    return this.#writeCommented(issueKey, writeKey, async () => {
+      const temporaryIds: string[] = [];
+      for (const file of files)
+        temporaryIds.push(await this.#client.attachTemporaryFile(serviceDeskId, file));
+      await this.#client.attachToRequest(issueKey, temporaryIds, withWriteKey(note, writeKey));
+      return true as const;
     });
   }
 }

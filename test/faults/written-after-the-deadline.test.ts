@@ -10,6 +10,9 @@
 // sent again by that post, and one Atlassian committed later still was written twice (ADR 0393). Now the
 // post gives up after its looks as a create does, says it could not confirm and keeps what was typed; a
 // write lost on its way is written by the customer's own post of the same form, which looks first.
+// And the comment of a step whose outcome is unknown, sent from the request's comment form under the
+// step's key while Atlassian still made the step, was claimed apart from it and written beside the
+// step's: now every write found by its comment under a key shares that key's claim (ADR 0393).
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,9 +39,8 @@ const writeKeyOf = (html: string, action: string) =>
 
 /** One form of the request's page, as the customer sends it: from the page it is on. */
 interface Form {
-  /** Where it is posted, and the scope of its write claim. */
+  /** Where it is posted. */
   action: (key: string) => string;
-  scope: (key: string) => string;
   /** Its write key on `page` (the request's, or the step's confirmation). */
   page: (h: Harness, alice: Browser, key: string) => Promise<string>;
   send: (alice: Browser, key: string, page: string) => Promise<Response>;
@@ -53,6 +55,11 @@ interface Form {
   claimKey?: (writeKey: string) => Promise<string>;
 }
 
+/**
+ * The scope of each form's write claim: one for every write its request's comments show under a key, a
+ * comment, files with their note, a step with its comment (ADR 0393).
+ */
+const claimScope = (key: string) => `comment:${key}:`;
 const TEXT = 'Sent once, however slow the help center.';
 const requestOf = (h: Harness, key: string) =>
   [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
@@ -65,7 +72,6 @@ const LOOP = { id: '901', name: 'Add information', from: ['Waiting for support']
 
 const comment: Form = {
   action: (key) => `/requests/${key}/comment`,
-  scope: (key) => `comment:${key}:`,
   page: async (_h, alice, key) => (await alice.text(`/requests/${key}`)).body,
   send: (alice, key, page) =>
     alice.post(comment.action(key), {
@@ -83,7 +89,6 @@ const forms: Record<string, Form> = {
   'a comment': comment,
   'a comment with a file': {
     ...comment,
-    scope: (key) => `attachment:${key}:`,
     send: (alice, key, page) =>
       alice.fetch(comment.action(key), {
         method: 'POST',
@@ -95,7 +100,6 @@ const forms: Record<string, Form> = {
   },
   'a file': {
     action: (key) => `/requests/${key}/attachment`,
-    scope: (key) => `attachment:${key}:`,
     page: comment.page,
     send: (alice, key, page) =>
       alice.fetch(`/requests/${key}/attachment`, {
@@ -114,7 +118,6 @@ const forms: Record<string, Form> = {
   },
   'a step with a comment': {
     action: (key) => `/requests/${key}/transition`,
-    scope: (key) => `transition:${key}:`,
     page: async (_h, alice, key) => (await alice.text(`/requests/${key}/transition/${LOOP.id}`)).body,
     send: (alice, key, page) =>
       alice.post(`/requests/${key}/transition`, {
@@ -129,6 +132,15 @@ const forms: Record<string, Form> = {
     kept: comment.kept,
   },
 };
+
+/** The page a post of `form` answered when it could not confirm its write, checked for what it says and keeps. */
+async function expectUnconfirmedPage(form: Form, answer: Response) {
+  const text = await answer.text();
+  expect(answer.status, 'the post that could not confirm').to.equal(502);
+  expect(text).to.contain(form.unconfirmed);
+  if (form.kept) expect(text).to.contain(form.kept);
+  return text;
+}
 
 /** `form` on its page of the request, as Alice opens it, and its write key there. */
 async function opened(h: Harness, alice: Browser, form: Form) {
@@ -205,7 +217,7 @@ describe('faults: a write Atlassian commits after the portal’s deadline, its f
         expect(h.logs.slice(from).map((l) => l['reason'])).to.include('PORTAL_WRITE_UNCONFIRMED');
         // Past the 30 s, the same form looks first and lands on what Atlassian wrote.
         const claimKey = form.claimKey ? await form.claimKey(writeKey) : writeKey;
-        await passOnWriteClaim(redis, form.scope(key), claimKey, 31_000);
+        await passOnWriteClaim(redis, claimScope(key), claimKey, 31_000);
         const late = await form.send(alice, key, resendFrom(againPage));
         expect(late.status, 'the form sent 31 s later').to.equal(303);
         expect(form.written(h, key, writeKey), `${what} written, the form sent 31 s later`).to.equal(1);
@@ -214,6 +226,34 @@ describe('faults: a write Atlassian commits after the portal’s deadline, its f
       }
     });
   }
+
+  const step = forms['a step with a comment']!;
+
+  // The page after the step's give-up keeps its comment in the request's comment form under the step's
+  // key (ADR 0378). Sent while Atlassian still makes the step, it wrote its own comment beside the
+  // step's: two (ADR 0386 left it; ADR 0393).
+  it('writes the comment once when the comment form is sent while Atlassian still makes the step', async () => {
+    const { key, page, writeKey } = await opened(h, alice, step);
+    const commit = holdNextWrite(h, step.writes(key));
+    try {
+      const first = await expectUnconfirmedPage(step, await step.send(alice, key, page));
+      expect(writeKeyOf(first, comment.action(key)), 'the comment form’s key').to.equal(writeKey);
+      const again = await comment.send(alice, key, first);
+      const againPage = await again.text();
+      expect(await committed(h, step, key, writeKey, commit), 'comments under the step’s key').to.equal(1);
+      expect(again.status, 'the comment form sent meanwhile').to.equal(502);
+      expect(againPage).to.contain(comment.unconfirmed);
+      expect(againPage).to.contain(comment.kept);
+      expect(againPage).to.contain('<code data-reason>PORTAL_WRITE_UNCONFIRMED</code>');
+      // Past the 30 s, the comment form looks first and lands on the step's comment.
+      await passOnWriteClaim(redis, claimScope(key), writeKey, 31_000);
+      const late = await comment.send(alice, key, againPage);
+      expect(late.status, 'the comment form sent 31 s later').to.equal(303);
+      expect(step.written(h, key, writeKey), 'comments under the step’s key, 31 s later').to.equal(1);
+    } finally {
+      commit();
+    }
+  });
 });
 
 describe('faults: a write Atlassian commits after the post’s own looks for it', () => {
@@ -229,15 +269,6 @@ describe('faults: a write Atlassian commits after the post’s own looks for it'
     },
   );
 
-  /** The request's page, or the step's own, the post answered, and what it shows of `form`. */
-  async function expectUnconfirmed(form: Form, answer: Response) {
-    const text = await answer.text();
-    expect(answer.status, 'the post that could not confirm').to.equal(502);
-    expect(text).to.contain(form.unconfirmed);
-    if (form.kept) expect(text).to.contain(form.kept);
-    return text;
-  }
-
   for (const [what, form] of Object.entries(forms)) {
     it(`writes ${what} once when Atlassian commits it after the post has looked: the post does not send it again`, async () => {
       const { key, page, writeKey } = await opened(h, alice, form);
@@ -245,7 +276,7 @@ describe('faults: a write Atlassian commits after the post’s own looks for it'
       try {
         const first = await form.send(alice, key, page);
         expect(await committed(h, form, key, writeKey, commit), `${what} written`).to.equal(1);
-        await expectUnconfirmed(form, first);
+        await expectUnconfirmedPage(form, first);
       } finally {
         commit();
       }
@@ -255,14 +286,14 @@ describe('faults: a write Atlassian commits after the post’s own looks for it'
       const { key, page, writeKey } = await opened(h, alice, form);
       // Answered 500 without being made: the post looks once, finds nothing, and no longer sends it again.
       h.emulator.faults.set({ status: 500, pathPrefix: form.writes(key), method: 'POST', times: 1 });
-      const firstPage = await expectUnconfirmed(form, await form.send(alice, key, page));
+      const firstPage = await expectUnconfirmedPage(form, await form.send(alice, key, page));
       expect(form.written(h, key, writeKey), `${what} written by the post`).to.equal(0);
       // The form kept on the page (or the step's own page) carries the same key: sent past the 30 s
       // hold, it looks first, finds nothing, and writes.
       const kept = writeKeyOf(firstPage, form.action(key));
       if (kept !== undefined) expect(kept, 'the key of the form on the page').to.equal(writeKey);
       const claimKey = form.claimKey ? await form.claimKey(writeKey) : writeKey;
-      await passOnWriteClaim(redis, form.scope(key), claimKey, 31_000);
+      await passOnWriteClaim(redis, claimScope(key), claimKey, 31_000);
       const again = await form.send(alice, key, kept === undefined ? page : firstPage);
       expect(again.status, 'the form sent again').to.equal(303);
       expect(form.written(h, key, writeKey), `${what} written`).to.equal(1);
