@@ -1,7 +1,14 @@
 import { ApiError, type KubeClient, type KubeObject } from '../common/kube/client.js';
 import { needsApply, needsApplyCached } from './drift.js';
 import { ReconcileError } from './errors.js';
-import { deleteJudged, describeObject, type Guarded, guardedWrite, preconditioned } from './guarded-write.js';
+import {
+  deleteJudged,
+  describeObject,
+  type Guarded,
+  guardedWrite,
+  preconditioned,
+  type Versioned,
+} from './guarded-write.js';
 import { KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import { describeOwner, ownershipOf } from './ownership.js';
 import { handOverReplicas, needsReplicaHandover } from './replica-handover.js';
@@ -191,6 +198,8 @@ export function applyJudged(
 /**
  * Deletes `object`, read as this owner's, only while it still is (guarded-write.ts). One that
  * changed hands since is left untouched and named in `outcome.left`; true when it was deleted.
+ * `mark`, if given, writes over the judged object first and returns the state to delete (a deleted
+ * tenant's projection: tenant-deleted-mark.ts).
  */
 export async function deleteOwned(
   client: KubeClient,
@@ -198,12 +207,13 @@ export async function deleteOwned(
   object: KubeObject,
   ours: (object: KubeObject) => boolean,
   outcome: ApplyOutcome,
+  mark?: (over: Versioned) => Promise<Versioned>,
 ): Promise<boolean> {
   const guarded = await guardedWrite(
     client,
     path,
     object,
-    (over) => deleteJudged(client, path, over!),
+    async (over) => deleteJudged(client, path, mark ? await mark(over!) : over!),
     (fresh) => (!fresh ? 'done' : ours(fresh) ? 'write' : 'foreign'),
     // Whose it is now and its version are all a delete is judged on: a Secret's values (a
     // projection, or another team's Secret made under its name) are not read for it.

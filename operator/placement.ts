@@ -61,6 +61,7 @@ import { allSecretKeys, type SecretKeyUse } from './resources/secret-refs.js';
 import { keyHashesDigest } from './secret-facts.js';
 import { tlsCertificateCondition } from './server-name-claims.js';
 import type { ApplyFailure, ConditionInput } from './status.js';
+import { markTenantDeleted } from './tenant-deleted-mark.js';
 
 /**
  * A pooled tenant's side of the pool: its projection Secret and Ingress in the pool's namespace,
@@ -199,24 +200,31 @@ function noteUnservedTls(
 }
 
 /**
- * A dedicated (or deleted) tenant: everything it placed in a pool's namespace goes, then the
- * finalizer. A failure keeps the finalizer, so the tenant is not forgotten with objects left.
+ * A dedicated tenant, or one its pool does not take: everything it placed in a pool's namespace goes,
+ * then the finalizer. A failure keeps the finalizer, so the tenant is not forgotten with objects left.
  */
 export async function releasePlacement(
   deps: PlacementDeps,
   tenant: JsmSsoTenant,
   outcome: ApplyOutcome,
 ): Promise<ApplyFailure | undefined> {
-  return (await removeAllPlaced(deps, tenant, outcome)) ?? (await releaseFinalizer(deps, tenant, outcome));
+  return (
+    (await removeAllPlaced(deps, tenant, outcome, { deleted: false })) ??
+    (await releaseFinalizer(deps, tenant, outcome))
+  );
 }
 
-/** Everything `tenant` placed in pools' namespaces, removed; the first removal refused, as a failure. */
+/**
+ * Everything `tenant` placed in pools' namespaces, removed; the first removal refused, as a failure.
+ * `deleted`: the tenant is being deleted, and its projections say so to the pool (ADR 0390).
+ */
 export function removeAllPlaced(
   deps: PlacementDeps,
   tenant: JsmSsoTenant,
   outcome: ApplyOutcome,
+  { deleted }: { deleted: boolean },
 ): Promise<ApplyFailure | undefined> {
-  return removePlaced(deps, tenant.metadata!.uid ?? '', new Set(), outcome);
+  return removePlaced(deps, tenant.metadata!.uid ?? '', new Set(), outcome, deleted);
 }
 
 /**
@@ -494,12 +502,16 @@ function placedId(kind: string, namespace: string | undefined, name: string | un
   return `${kind}/${namespace}/${name}`;
 }
 
-/** Deletes what the tenant placed that `keep` does not name (only objects carrying its uid label). */
+/**
+ * Deletes what the tenant placed that `keep` does not name (only objects carrying its uid label); its
+ * projections marked as its deletion first when `deleted` (tenant-deleted-mark.ts).
+ */
 async function removePlaced(
   deps: PlacementDeps,
   uid: string,
   keep: Set<string>,
   outcome: ApplyOutcome,
+  deleted = false,
 ): Promise<ApplyFailure | undefined> {
   for (const object of deps.cache.placedBy(uid)) {
     const { namespace, name } = object.metadata;
@@ -509,7 +521,11 @@ async function removePlaced(
     if (!kind) continue;
     try {
       const path = objectPath(kind, namespace, name!);
-      if (await deleteOwned(deps.client, path, object, (o) => placedFor(o, uid), outcome))
+      const mark =
+        deleted && kind === KINDS.secret
+          ? (over: Versioned) => markTenantDeleted(deps.client, path, over)
+          : undefined;
+      if (await deleteOwned(deps.client, path, object, (o) => placedFor(o, uid), outcome, mark))
         outcome.deleted.push(id);
     } catch (error) {
       return {

@@ -11,6 +11,7 @@ import {
 } from './apply.js';
 import { failureReasonOf, ReconcileError } from './errors.js';
 import { type EventRecorder, recordTransitions } from './events.js';
+import type { Versioned } from './guarded-write.js';
 import { KINDS, objectPath } from './kube/kinds.js';
 import { missingSecrets } from './missing-secrets.js';
 import { logNamespaceTerminating, namespaceTerminatingCondition } from './namespace-terminating.js';
@@ -33,6 +34,7 @@ import {
   toConditions,
 } from './status.js';
 import { writeStatus } from './status-write.js';
+import { markTenantDeleted } from './tenant-deleted-mark.js';
 import { unreferableSecrets, unreferableSecretsMessage } from './unreferable-secrets.js';
 import { DEPLOYMENTS_REMOVED, removeDeployments } from './unreferable-workloads.js';
 
@@ -179,8 +181,11 @@ async function removeOrphans(
     if (deps.cache.tenantUid(tenantNamespace, labels[TENANT_NAME_LABEL] ?? '') === uid) continue;
     const kind = object.kind === KINDS.ingress.kind ? KINDS.ingress : KINDS.secret;
     const path = objectPath(kind, object.metadata.namespace, object.metadata.name!);
-    // Still the gone tenant's when deleted: a new tenant of that name may have placed its own.
-    if (await deleteOwned(deps.client, path, object, (o) => placedFor(o, uid), outcome))
+    // Still the gone tenant's when deleted: a new tenant of that name may have placed its own. Its
+    // projection tells the pool the tenant is gone, so its keys are purged (ADR 0390).
+    const mark =
+      kind === KINDS.secret ? (over: Versioned) => markTenantDeleted(deps.client, path, over) : undefined;
+    if (await deleteOwned(deps.client, path, object, (o) => placedFor(o, uid), outcome, mark))
       outcome.deleted.push(`${object.kind}/${object.metadata.namespace}/${object.metadata.name}`);
   }
   return undefined;

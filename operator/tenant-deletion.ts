@@ -30,7 +30,7 @@ export async function reconcileDeletedTenant(
 ): Promise<void> {
   if (!hasFinalizer(live)) return;
   const now = (deps.now ?? (() => new Date()))();
-  const placed = await removeAllPlaced(deps, live, outcome);
+  const placed = await removeAllPlaced(deps, live, outcome, { deleted: true });
   const deletedFor = now.getTime() - Date.parse(String(live.metadata?.['deletionTimestamp']));
   const grace = deps.cleanupForbiddenGraceMs ?? CLEANUP_FORBIDDEN_GRACE_MS;
   const abandon = placed !== undefined && isForbidden(placed.error) && deletedFor >= grace;

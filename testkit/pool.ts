@@ -15,7 +15,12 @@ import { checkTenant, type JsmSsoTenant, tenantId } from '../common/config/load.
 import type { JsmSsoError } from '../common/errors.js';
 import { type FlowStore, MemoryFlowStore } from '../common/flowstore/index.js';
 import type { Logger } from '../common/log.js';
-import type { TenantBundle, TenantSource, TenantSourceListener } from '../common/pool/source.js';
+import type {
+  GoneIncarnation,
+  TenantBundle,
+  TenantSource,
+  TenantSourceListener,
+} from '../common/pool/source.js';
 import { type RunningPool, startPool } from '../common/pool/start.js';
 import type { PoolFlowStore } from '../common/pool/tenant-pool.js';
 import type { PartContext, PartInstance, PartName } from '../common/runtime.js';
@@ -44,9 +49,10 @@ export class MemoryTenantSource implements TenantSource {
     this.#listener?.upsert(bundle);
   }
 
-  remove(key: string): void {
+  /** `gone`: the incarnation was deleted, as the kube source says of a projection marked so (ADR 0390). */
+  remove(key: string, gone?: GoneIncarnation): void {
     this.#bundles.delete(key);
-    this.#listener?.remove(key);
+    this.#listener?.remove(key, gone);
   }
 
   invalid(key: string, error: JsmSsoError, tenant?: string): void {
@@ -69,6 +75,7 @@ function harnessStore(
   const shared = store && 'view' in store ? (store as FlowStore & PoolFlowStore) : new MemoryFlowStore();
   return {
     view: (tenant, uid) => (tenant === underTest && store ? store : shared.view(tenant, uid)),
+    purge: (tenant, uid) => shared.purge(tenant, uid),
     // The test closes its own store.
     close: async () => (shared === store ? undefined : shared.close()),
   };

@@ -14,7 +14,7 @@ import {
   TENANT_NAME_LABEL,
   TENANT_NAMESPACE_LABEL,
 } from '../common/pool/kube-source.js';
-import type { TenantBundle, TenantSourceListener } from '../common/pool/source.js';
+import type { GoneIncarnation, TenantBundle, TenantSourceListener } from '../common/pool/source.js';
 import { placedNameOf } from '../operator/resources/projection.js';
 import { oidcIdp, type Pki, tenantFor } from './broker-harness.js';
 import { tenantAt } from './pool.js';
@@ -76,13 +76,16 @@ export const listenerKeys = (pair: TlsPair) => ({
 export class TenantRecorder implements TenantSourceListener {
   readonly bundles = new Map<string, TenantBundle>();
   readonly removed: string[] = [];
+  /** The removals that said their incarnation was deleted, by key: its uid. */
+  readonly gone = new Map<string, string>();
   readonly invalids = new Map<string, JsmSsoError>();
   upsert(bundle: TenantBundle): void {
     this.bundles.set(bundle.key, bundle);
   }
-  remove(key: string): void {
+  remove(key: string, gone?: GoneIncarnation): void {
     this.bundles.delete(key);
     this.removed.push(key);
+    if (gone) this.gone.set(key, gone.uid);
   }
   invalid(key: string, error: JsmSsoError): void {
     this.invalids.set(key, error);

@@ -124,6 +124,13 @@ export class MemoryEntries {
     this.#count(entry.owner, -1);
   }
 
+  /** Deletes every entry whose key starts with `prefix` (a removed tenant's); how many there were. */
+  deleteStartingWith(prefix: string): number {
+    const keys = [...this.#entries.keys()].filter((key) => key.startsWith(prefix));
+    for (const key of keys) this.delete(key);
+    return keys.length;
+  }
+
   /** Live entries in all. */
   get size(): number {
     this.#sweep();

@@ -140,6 +140,11 @@ export class MemoryFlowStore implements FlowStore {
     );
   }
 
+  /** As RedisFlowStore.purge: the incarnation `uid` of `tenant` is gone (ADR 0390). */
+  async purge(tenant: string, uid: string): Promise<number> {
+    return this.#entries.deleteStartingWith(`${tenantKeyspace(tenant, uid)}:`);
+  }
+
   /** New keys refused so far, by tenant and code (a pool's metric; '' is a dedicated part's). */
   get refusals(): MemoryEntries['refusals'] {
     return this.#entries.refusals;

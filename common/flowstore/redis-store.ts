@@ -15,6 +15,7 @@ import {
   FlowStoreUnavailableError,
   tenantKeyspace,
 } from './flow-store.js';
+import { unlinkKeysStartingWith } from './keyspace-purge.js';
 import { markersConnectionAnswers } from './markers-connection-health.js';
 import type { RedisAddress } from './redis-address.js';
 import { clusterDnsLookup, SharedLookupConnector } from './redis-lookup.js';
@@ -430,6 +431,20 @@ export class RedisFlowStore implements FlowStore {
    */
   view(tenant: string, uid?: string): RedisFlowStore {
     return new RedisFlowStore(this.#redis, tenantKeyPrefix(tenant, uid), false);
+  }
+
+  /**
+   * Deletes every key of the incarnation `uid` of pool tenant `tenant`, which is gone for good (ADR
+   * 0390): the keys view(tenant, uid) writes, and no other (a uid names one incarnation for ever, so no
+   * later tenant writes under them). The number of keys deleted.
+   */
+  async purge(tenant: string, uid: string): Promise<number> {
+    try {
+      await this.#ready(this.#redis);
+      return await unlinkKeysStartingWith(this.#redis, tenantKeyPrefix(tenant, uid));
+    } catch (err) {
+      throw flowStoreErrorOf(err);
+    }
   }
 
   /** The connection, for counters that live beside the flows (the portal's rate limits, under keyPrefix). */

@@ -5,7 +5,7 @@ import { KubeClient, type KubeObject } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import type { Logger } from '../log.js';
 import { HOST_CLAIMS_ANNOTATION, projectionClaimTimes } from './claims.js';
-import type { SecretReader, TenantSource, TenantSourceListener } from './source.js';
+import type { GoneIncarnation, SecretReader, TenantSource, TenantSourceListener } from './source.js';
 
 /**
  * The pool's tenants from the operator's projection Secrets (docs/placement.md): every Secret in
@@ -23,6 +23,11 @@ export const TENANT_NAME_LABEL = 'jsm-sso.io/tenant-name';
 /** The tenant's metadata.uid: which incarnation of `<namespace>/<name>` the projection is (ADR 0371). */
 export const TENANT_UID_LABEL = 'jsm-sso.io/tenant-uid';
 export const TENANT_DOCUMENT_KEY = 'tenant.yaml';
+/**
+ * Set by the operator on a projection it is about to delete because its tenant is gone (deleted, or
+ * replaced by another of its name), not because it moved: the pool then purges its keys (ADR 0390).
+ */
+export const TENANT_DELETED_ANNOTATION = 'jsm-sso.io/tenant-deleted';
 
 export interface KubeTenantSourceOptions {
   /** The API server and credentials (common/kube/access.ts: the pod's service account, a kubeconfig). */
@@ -82,7 +87,8 @@ export function bundleKey(secret: KubeObject): string | undefined {
 
 /**
  * What the informer caches of a projection: enough to key it, route a deletion (the tenant labels),
- * give its tenant's incarnation its own store keys (the uid label),
+ * give its tenant's incarnation its own store keys (the uid label), purge them once it is deleted
+ * (the deletion mark),
  * tell a changed Secret from a known one on a relist (resourceVersion) and rank its claims on its
  * name and hosts (creationTimestamp, the host claims annotation).
  */
@@ -99,6 +105,11 @@ function slim(secret: KubeObject): KubeObject {
   for (const label of [TENANT_NAMESPACE_LABEL, TENANT_NAME_LABEL, TENANT_UID_LABEL])
     if (labels[label] !== undefined) routing[label] = labels[label];
   const hostClaims = annotations[HOST_CLAIMS_ANNOTATION];
+  const deleted = annotations[TENANT_DELETED_ANNOTATION];
+  const kept = {
+    ...(hostClaims === undefined ? {} : { [HOST_CLAIMS_ANNOTATION]: hostClaims }),
+    ...(deleted === undefined ? {} : { [TENANT_DELETED_ANNOTATION]: deleted }),
+  };
   return {
     metadata: {
       name,
@@ -106,7 +117,7 @@ function slim(secret: KubeObject): KubeObject {
       resourceVersion,
       creationTimestamp,
       labels: routing,
-      ...(hostClaims === undefined ? {} : { annotations: { [HOST_CLAIMS_ANNOTATION]: hostClaims } }),
+      ...(Object.keys(kept).length === 0 ? {} : { annotations: kept }),
     },
   };
 }
@@ -152,6 +163,17 @@ function deliver(secret: Projection, listener: TenantSourceListener): void {
   }
 }
 
+/**
+ * The incarnation a deleted projection names, when the operator marked it as its tenant's deletion
+ * (ADR 0390). Seen on the DELETED event itself, which carries the object's last state; a deletion a
+ * relist finds reports the cached state, which holds the mark if its change was seen.
+ */
+function goneIncarnation(secret: KubeObject): GoneIncarnation | undefined {
+  const uid = secret.metadata.labels?.[TENANT_UID_LABEL];
+  const marked = secret.metadata.annotations?.[TENANT_DELETED_ANNOTATION] !== undefined;
+  return marked && uid ? { uid } : undefined;
+}
+
 export class KubeTenantSource implements TenantSource {
   private readonly options: KubeTenantSourceOptions;
   private informer: Informer | undefined;
@@ -187,7 +209,7 @@ export class KubeTenantSource implements TenantSource {
           deliver({ ...secret, ...(data ? { data } : {}) }, listener);
         } else if (type === 'DELETED') {
           const key = bundleKey(secret);
-          if (key) listener.remove(key);
+          if (key) listener.remove(key, goneIncarnation(secret));
         }
       },
       logger,

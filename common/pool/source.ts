@@ -44,10 +44,20 @@ export interface TenantBundle {
   uid?: string;
 }
 
+/** A removed tenant's incarnation that the source knows is gone for good: deleted (ADR 0390). */
+export interface GoneIncarnation {
+  uid: string;
+}
+
 export interface TenantSourceListener {
   /** Added or changed (called again on every change). */
   upsert(bundle: TenantBundle): void;
-  remove(key: string): void;
+  /**
+   * No longer in this pool. `gone` when the source knows why: the incarnation `gone.uid` was deleted,
+   * and will never be served anywhere again. Without it the tenant may have moved (another pool, its
+   * own pods) and may still be using its keys in a Redis this pool shares.
+   */
+  remove(key: string, gone?: GoneIncarnation): void;
   /**
    * A bundle that cannot be used (bad YAML, schema): logged with a reason code; the old version, if
    * any, stays. `tenant`: its tenant's id where the source knows it without the document (a

@@ -24,7 +24,7 @@ import {
 import { byClaim, byServerNameClaim, type Claim, claimsBefore, hostClaimedAt } from './claims.js';
 import { requestHost, serverNameKey, urlHostKey, urlServerName } from './host-routing.js';
 import type { PoolSignInShares } from './sign-in-starts.js';
-import type { TenantBundle, TenantSourceListener } from './source.js';
+import type { GoneIncarnation, TenantBundle, TenantSourceListener } from './source.js';
 import type { UploadSpoolBudget } from './upload-spool-budget.js';
 
 /** The store a pool shares: one connection, one view per tenant (the same keys a dedicated part uses). */
@@ -33,6 +33,8 @@ export interface PoolFlowStore {
   view(tenant: string, uid?: string): FlowStore;
   /** Forgets what the store counts of a tenant that left, for the metrics (the memory store's; ADR 0367). */
   forgetCounts?(tenant: string): void;
+  /** Deletes the keys of incarnation `uid` of `tenant`, gone for good; how many (ADR 0390). */
+  purge(tenant: string, uid: string): Promise<number>;
 }
 
 export interface TenantPoolOptions {
@@ -98,6 +100,8 @@ interface Member {
   inFlight: number;
   /** Its signing certificates' notAfter, parsed at the first scrape after the bundle arrived. */
   signingExpiry?: SigningCertificateExpiry;
+  /** Its incarnation is gone (deleted, or replaced by another uid): its keys go once its part is closed. */
+  gone?: true;
 }
 
 /**
@@ -172,11 +176,11 @@ export class TenantPool implements TenantSourceListener {
     this.#admit(bundle, { quiet: false });
   }
 
-  remove(key: string): void {
+  remove(key: string, gone?: GoneIncarnation): void {
     this.#waiting.delete(key);
     const member = this.#byKey.get(key);
     if (!member) return;
-    this.#forget(member);
+    this.#forget(member, { gone: gone !== undefined && gone.uid === member.bundle.uid });
     this.#options.logger.info({ event: 'pool.tenant_removed', tenant: member.id }, 'tenant removed');
     this.#admitWaiting();
     this.#dropSeriesIfGone(member.id);
@@ -242,7 +246,8 @@ export class TenantPool implements TenantSourceListener {
       );
     }
     const previous = this.#byKey.get(bundle.key);
-    if (previous) this.#forget(previous);
+    // Another uid under the same key: the tenant was deleted and re-created, its predecessor gone.
+    if (previous) this.#forget(previous, { gone: replacedIncarnation(previous.bundle, bundle) });
     const member: Member = {
       bundle,
       id,
@@ -482,8 +487,12 @@ export class TenantPool implements TenantSourceListener {
     return built;
   }
 
-  /** Stops routing to `member` now; its part, if built, is closed once in-flight requests are done. */
-  #forget(member: Member): void {
+  /**
+   * Stops routing to `member` now; its part, if built, is closed once in-flight requests are done.
+   * `gone`: its incarnation will not come back, so its keys are purged then (at once if it has no part).
+   */
+  #forget(member: Member, { gone = false }: { gone?: boolean } = {}): void {
+    if (gone) this.#markGone(member);
     this.#byKey.delete(member.bundle.key);
     if (this.#byHost.get(member.host) === member) this.#byHost.delete(member.host);
     if (this.#byId.get(member.id) === member) this.#byId.delete(member.id);
@@ -491,7 +500,10 @@ export class TenantPool implements TenantSourceListener {
     if (named?.length) this.#byServerName.set(member.serverName, named);
     else this.#byServerName.delete(member.serverName);
     this.#built.forget(member);
-    if (!member.part) return;
+    if (!member.part) {
+      this.#purgeIfGone(member);
+      return;
+    }
     this.#retiring.set(member, undefined);
     this.#closeWhenDone(member);
   }
@@ -509,10 +521,53 @@ export class TenantPool implements TenantSourceListener {
       return;
     const timer = setTimeout(() => {
       this.#retiring.delete(member);
-      void closePart(member.part).then(() => this.#dropSeriesIfGone(member.id));
+      void closePart(member.part).then(() => {
+        this.#dropSeriesIfGone(member.id);
+        this.#purgeIfGone(member);
+      });
     }, this.#options.retireAfterMs ?? LONGEST_WORK_AFTER_ARRIVAL_MS);
     timer.unref();
     this.#retiring.set(member, timer);
+  }
+
+  /**
+   * Marks `member` gone, and the retiring members of its incarnation (a bundle it replaced, a download
+   * still streaming): each purges as its part closes, so none of them writes after the last purge.
+   */
+  #markGone(member: Member): void {
+    member.gone = true;
+    for (const retiring of this.#retiring.keys())
+      if (retiring.id === member.id && retiring.bundle.uid === member.bundle.uid) retiring.gone = true;
+  }
+
+  /**
+   * Deletes a gone incarnation's keys from the pool's store (ADR 0390): its customers' sessions (their
+   * accountId, NameID and SessionIndex), flows, markers and counters, rather than leaving them until they
+   * expire (a session: up to 7 days). Only an incarnation known by its uid: the keys of a tenant without
+   * one are its name's, which a tenant re-created under that name writes too. Run after its part is
+   * closed, so no request of it writes after the purge; a failure leaves the keys to expire, as before.
+   */
+  #purgeIfGone(member: Member): void {
+    const { uid } = member.bundle;
+    if (!member.gone || uid === undefined) return;
+    const { store, logger } = this.#options;
+    store.purge(member.id, uid).then(
+      (keys) =>
+        logger.info(
+          { event: 'pool.tenant_purged', tenant: member.id, keys },
+          "a removed tenant's keys deleted from the pool's store",
+        ),
+      (err: unknown) =>
+        logger.warn(
+          {
+            event: 'pool.tenant_purge_failed',
+            tenant: member.id,
+            reason: err instanceof JsmSsoError ? err.code : 'unexpected',
+            err,
+          },
+          "a removed tenant's keys could not be deleted from the pool's store; they stay until they expire",
+        ),
+    );
   }
 
   #refuse(
@@ -533,6 +588,14 @@ export class TenantPool implements TenantSourceListener {
     res.setHeader('content-type', 'text/plain; charset=utf-8');
     res.end(`${message} (${reason})\n`);
   }
+}
+
+/**
+ * Whether `next` is another incarnation than `served` (both known by their uid): the tenant was deleted
+ * and re-created under its key. A bundle that lost its uid is not taken for one (a label edited away).
+ */
+function replacedIncarnation(served: TenantBundle, next: TenantBundle): boolean {
+  return served.uid !== undefined && next.uid !== undefined && served.uid !== next.uid;
 }
 
 function conflict(message: string): JsmSsoError {

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { resolveBrokerSettings } from '../../broker/settings.js';
 import { type ClusterAccess, kubeconfigAccess } from '../../common/kube/access.js';
-import type { KubeClient, KubeObject } from '../../common/kube/client.js';
+import { isConflict, type KubeClient, type KubeObject } from '../../common/kube/client.js';
 import { createLogger } from '../../common/log.js';
 import { HOST_CLAIMS_ANNOTATION } from '../../common/pool/claims.js';
 import { KubeTenantSource } from '../../common/pool/kube-source.js';
@@ -171,13 +171,75 @@ describe('pool Kubernetes tenant source against a real API server', function () 
     expect(acme.secrets.readOptional('acme-portal-signing', 'next.key')).to.equal(next.keyPem);
   });
 
-  it('delivers a rotated key as an upsert and a deleted tenant as a removal, without a restart', async () => {
+  it('delivers a rotated key as an upsert and a deleted tenant as a removal that says it is gone, without a restart', async () => {
     const recorder = new TenantRecorder();
     await (await source(`system:serviceaccount:${pools}:shared-pool`)).start(recorder);
     await rotateClientSecret(recorder, 'globex', 'rotated');
+    const uid = recorder.bundles.get(`${tenants}/globex`)?.uid;
+    expect(uid).to.be.a('string');
     await env.client.delete(objectPath(KINDS.tenant, tenants, 'globex'));
     await eventually(async () => recorder.removed.includes(`${tenants}/globex`), 'the tenant removed');
+    // The pool purges the deleted incarnation's keys on this (ADR 0390).
+    expect(recorder.gone.get(`${tenants}/globex`), 'the deleted incarnation').to.equal(uid);
     expect(recorder.bundles.has(`${tenants}/acme`)).to.equal(true);
+  });
+
+  /** Tenant `name` created in the pool 'shared', once a started source delivered it: its recorder and key. */
+  async function pooledTenantSeen(name: string): Promise<{ recorder: TenantRecorder; key: string }> {
+    const recorder = new TenantRecorder();
+    await (await source(`system:serviceaccount:${pools}:shared-pool`)).start(recorder);
+    const key = `${tenants}/${name}`;
+    await createTenantSecrets(env.client, tenants, name);
+    await env.client.create(
+      collectionPath(KINDS.tenant, tenants),
+      tenantObject(tenants, name, {
+        placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } },
+      }),
+    );
+    await eventually(async () => recorder.bundles.has(key), `${name} in the pool`);
+    return { recorder, key };
+  }
+
+  it('delivers a tenant that left the pool alive (its own pods now) as a removal that does not say it is gone (ADR 0390)', async () => {
+    const { recorder, key } = await pooledTenantSeen('hooli');
+    // Its keys may go on in a Redis the pool shares: the tenant lives on, under its uid.
+    await eventually(async () => {
+      const live = await env.client.get<KubeObject & { spec: Record<string, unknown> }>(
+        objectPath(KINDS.tenant, tenants, 'hooli'),
+      );
+      try {
+        await env.client.request('PUT', objectPath(KINDS.tenant, tenants, 'hooli'), {
+          body: { ...live, spec: { ...live!.spec, placement: { mode: 'dedicated' } } },
+        });
+        return true;
+      } catch (err) {
+        if (isConflict(err)) return false;
+        throw err;
+      }
+    }, 'hooli moved to its own pods');
+    await eventually(async () => recorder.removed.includes(key), 'hooli removed from the pool');
+    expect(recorder.gone.has(key), 'a removal saying hooli is gone').to.equal(false);
+    await env.client.delete(objectPath(KINDS.tenant, tenants, 'hooli'));
+  });
+
+  it('delivers a projection whose tenant went without its finalizer as a removal that says it is gone (ADR 0390)', async () => {
+    const { recorder, key } = await pooledTenantSeen('forced');
+    const uid = recorder.bundles.get(key)?.uid;
+    await eventually(async () => {
+      const live = await env.client.get<KubeObject>(objectPath(KINDS.tenant, tenants, 'forced'));
+      if (!live?.metadata.finalizers?.length) return false;
+      await env.client.request('PATCH', objectPath(KINDS.tenant, tenants, 'forced'), {
+        body: [
+          { op: 'test', path: '/metadata/resourceVersion', value: live.metadata.resourceVersion },
+          { op: 'remove', path: '/metadata/finalizers' },
+        ],
+        contentType: 'application/json-patch+json',
+      });
+      return true;
+    }, "forced's finalizer removed by hand");
+    await env.client.delete(objectPath(KINDS.tenant, tenants, 'forced'));
+    await eventually(async () => recorder.removed.includes(key), 'forced removed by the pool reconcile');
+    expect(recorder.gone.get(key), 'the deleted incarnation').to.equal(uid);
   });
 
   it('delivers a tenant deleted and re-created under its name as another incarnation: the new uid (ADR 0371)', async () => {
