@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { hostLookup } from '../tls/host-lookup.js';
-import { connectionFor, masterConnectionAt } from './cluster-connections.js';
+import { closeOwnConnections, connectionFor, masterConnectionAt } from './cluster-connections.js';
 import { everyHeardShardAnswers } from './cluster-readiness.js';
 import { clusterRedirection } from './cluster-redirection.js';
 import { masterWithoutReplica } from './cluster-shards.js';
@@ -597,7 +597,9 @@ export class RedisFlowStore implements FlowStore {
   async close(): Promise<void> {
     if (!this.#ownsConnection) return;
     this.client.disconnect();
-    markerConnections.get(this.client)?.disconnect();
+    const markers = markerConnections.get(this.client);
+    markers?.disconnect();
+    if (markers instanceof Cluster) closeOwnConnections(markers);
   }
 
   /**
@@ -685,8 +687,9 @@ export class RedisFlowStore implements FlowStore {
    * A marker's pipeline a Cluster node redirected (ioredis follows a redirection for a lone command,
    * not for a pipeline whose WAIT that node answered itself), sent again, once, to the node named:
    * ASK while its slot migrates (a reshard, ADR 0291), MOVED once it has moved or after a failover.
-   * The first node did not run it, so this is no second run. A node the store has not met (a master
-   * added for the reshard owns no slot yet) is connected to (masterConnectionAt). Redirected again:
+   * The first node did not run it, so this is no second run. A node the markers' client has not met (a
+   * master added for the reshard owns no slot yet) is connected to by the store (masterConnectionAt,
+   * ADR 0396). Redirected again:
    * the redirection stands (503). Answers with the node that answered last.
    */
   async #followed(redis: Cluster, sent: MarkerAnswers, command: MarkerCommand): Promise<MarkerAnswers> {

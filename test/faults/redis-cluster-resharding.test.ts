@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
 import { parseRedisAddress } from '../../common/flowstore/redis-address.js';
 import { RedisFlowStore } from '../../common/flowstore/redis-store.js';
+import { eventually } from '../../testkit/envtest.js';
 import { startLocalCluster } from '../../testkit/local-cluster.js';
 import { type LocalRedis, stoppedAfterEach } from '../../testkit/local-redis.js';
 import { answering, PATIENT_REPLICA, untilMarkerStored } from '../../testkit/redis.js';
@@ -36,7 +37,7 @@ describe('faults: a Redis Cluster slot moved from one master to another mid sign
     // Every shard has a replica: each marker is acknowledged, however late a loaded machine runs it.
     const store = await storeOn(started.url);
     const b = to === 'B' ? started.b : await started.addMaster();
-    return { store, ...slotMoving('{moving}', started.a, b, [started.a, b, started.b]) };
+    return { store, importing: b, ...slotMoving('{moving}', started.a, b, [started.a, b, started.b]) };
   }
 
   /** A store on `url`, up and storing markers, which wait PATIENT_REPLICA's budget for a replica. */
@@ -131,6 +132,19 @@ describe('faults: a Redis Cluster slot moved from one master to another mid sign
       }
     });
 
+  it('leaves no connection open to a master it met by a redirection once it is closed', async () => {
+    const { store, importing, startMigrating, migrate } = await resharded('a new master');
+    await store.put('flow:{moving}:migrated', 'flow one', 60);
+    startMigrating();
+    migrate('flow:{moving}:migrated');
+    // Followed to the new master, which no slot map lists: on a connection the store made itself.
+    expect(await outcome(store.take('flow:{moving}:migrated'))).to.equal('flow one');
+    expect(clientsOf(importing.port), 'the connection the store made').to.not.deep.equal([]);
+    await store.close();
+    // Red before closeOwnConnections: the store's own connection stayed open after close().
+    await eventually(async () => clientsOf(importing.port).length === 0, 'no client of the store left');
+  });
+
   /**
    * B, a master without a replica, migrating its one slot (the `{on-b}` keys) to `to`: A, whose
    * replica replicates through the relay the test holds, or a master added without a replica. Each
@@ -223,4 +237,14 @@ function blockedInWait(port: number): number {
   return cli(port, 'client', 'list')
     .split('\n')
     .filter((line) => / cmd=wait /.test(line) && /flags=\w*b/.test(line)).length;
+}
+
+/**
+ * The ordinary clients of the node on `port` (CLIENT LIST, flags N): not its replica, not this
+ * redis-cli, not a cached MIGRATE connection of the migrating master.
+ */
+function clientsOf(port: number): string[] {
+  return cli(port, 'client', 'list')
+    .split('\n')
+    .filter((line) => /flags=N /.test(line) && !/ cmd=(client\|list|restore-asking) /.test(line));
 }
