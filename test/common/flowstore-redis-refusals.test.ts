@@ -1,10 +1,12 @@
 // Redis answering with an error is not Redis "not answering in time": a full Redis (maxmemory with
 // noeviction), an ACL without the command and a key of another type each get their own code, and
-// nothing is written by a refused command (ADR 0205). A real redis-server of its own, configured so.
+// nothing is written by a refused command (ADR 0205); a Redis loading its dataset or running a long
+// script is one that will serve again (ADR 0396). A real redis-server of its own, configured so.
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import type { JsmSsoError } from '../../common/errors.js';
 import type { RedisFlowStore } from '../../common/flowstore/redis-store.js';
+import { eventually } from '../../testkit/envtest.js';
 import { type LocalRedis, startLocalRedis } from '../../testkit/local-redis.js';
 import { connectedFlowStore } from '../../testkit/redis.js';
 
@@ -23,7 +25,7 @@ describe('flow store on a Redis that answers with an error', function () {
   let admin: Redis;
   let store: RedisFlowStore;
   before(async () => {
-    redis = await startLocalRedis();
+    redis = await startLocalRedis(['--enable-debug-command', 'yes']);
     admin = new Redis(redis.url);
     store = await connectedFlowStore('refusals', redis.url);
   });
@@ -88,13 +90,91 @@ describe('flow store on a Redis that answers with an error', function () {
     expect(err.where).to.deep.equal({ redisError: 'WRONGTYPE', command: 'get' });
   });
 
-  it('runs its scripts again after Redis forgot them (NOSCRIPT: sent again as EVAL)', async () => {
+  it('runs each of its scripts again after Redis forgot them (NOSCRIPT: sent again as EVAL)', async () => {
     expect(await store.putInFirstFree(['s:{g}:0', 's:{g}:1'], 'v', 60, 0)).to.equal(0);
+    expect(await store.claim('s:{c}:first', 'pending', 60)).to.equal(true);
+    // SCRIPT FLUSH, as a failover to a replica that never ran them or a restart leaves the cache.
     await admin.script('FLUSH');
     expect(await store.putInFirstFree(['s:{g}:0', 's:{g}:1'], 'v', 60, 0)).to.equal(1);
+    expect(await store.claim('s:{c}:first', 'pending', 60), 'the claim taken before').to.equal(false);
+    expect(await store.claim('s:{c}:second', 'pending', 60)).to.equal(true);
+    await admin.script('FLUSH');
+    await store.deleteHolding(['s:{g}:0', 's:{g}:1'], 'v');
+    expect(await admin.exists('jsm-sso:refusals:s:{g}:0', 'jsm-sso:refusals:s:{g}:1')).to.equal(0);
   });
 
-  it('keeps FLOW_STORE_UNAVAILABLE (503) for an answer that says Redis will serve again (LOADING, READONLY)', async () => {
+  /** Each step of a sign-in or a write, as the flow store is asked for it. */
+  const everyStep = (name: string): Array<[string, () => Promise<unknown>]> => [
+    ['put', () => store.put(`${name}:new`, 'v', 60)],
+    ['get', () => store.get(`${name}:kept`)],
+    ['take', () => store.take(`${name}:kept`)],
+    ['putIfAbsent', () => store.putIfAbsent(`${name}:marker`, 'used', 60)],
+    ['claim', () => store.claim(`${name}:{c}:claim`, 'pending', 60)],
+    ['ping', () => store.ping()],
+  ];
+
+  /** Each step refused 503 FLOW_STORE_UNAVAILABLE for Redis's error `kind`; nothing of them written. */
+  async function everyStepUnavailable(name: string, kind: string): Promise<void> {
+    for (const [step, run] of everyStep(name)) {
+      const err = await refusalOf(run());
+      expect([err.code, err.status], step).to.deep.equal(['FLOW_STORE_UNAVAILABLE', 503]);
+      // Redis's answer, not a deadline: the step was refused, not left unanswered.
+      expect((err.cause as Error | undefined)?.message, step).to.match(new RegExp(`^${kind} `));
+    }
+  }
+
+  /** Then each step served as before, by the same store: nothing written meanwhile, the flow still there. */
+  async function everyStepServed(name: string): Promise<void> {
+    expect(await admin.exists(`jsm-sso:refusals:${name}:new`, `jsm-sso:refusals:${name}:marker`)).to.equal(0);
+    expect(await store.take(`${name}:kept`), 'the flow, taken once').to.equal('flow');
+    expect(await store.putIfAbsent(`${name}:marker`, 'used', 60)).to.equal(true);
+    expect(await store.claim(`${name}:{c}:claim`, 'pending', 60)).to.equal(true);
+    await store.ping();
+  }
+
+  it('answers FLOW_STORE_UNAVAILABLE (503) while Redis loads its dataset (LOADING), writes nothing, and serves once loaded', async () => {
+    await store.put('loading:kept', 'flow', 60);
+    // DEBUG RELOAD saves and loads the dataset again, as a restart does; each key's load is held
+    // 1 ms (4,000 keys: about 4 s), and Redis answers its clients between keys, LOADING.
+    await admin.debug('POPULATE', 4000, 'filler');
+    await admin.config('SET', 'key-load-delay', '1000');
+    await admin.config('SET', 'loading-process-events-interval-bytes', '1024');
+    const reloader = new Redis(redis.url);
+    const reloaded = reloader.debug('RELOAD');
+    try {
+      await eventually(async () => /loading:1/.test(await admin.info('persistence')), 'Redis loading');
+      await everyStepUnavailable('loading', 'LOADING');
+    } finally {
+      // Loaded before anything else is asked of this Redis, whatever the steps answered.
+      expect(await reloaded).to.equal('OK');
+      reloader.disconnect();
+      await admin.config('SET', 'key-load-delay', '0');
+    }
+    await everyStepServed('loading');
+  });
+
+  it('answers FLOW_STORE_UNAVAILABLE (503) while a script runs past busy-reply-threshold (BUSY), writes nothing, and serves once it ends', async () => {
+    await store.put('busy:kept', 'flow', 60);
+    await admin.config('SET', 'busy-reply-threshold', '100');
+    const looper = new Redis(redis.url);
+    const looping = looper.eval('while true do end', 0).catch((e: unknown) => e);
+    try {
+      await eventually(
+        async () => /^BUSY /.test(String(await admin.ping().catch((e: Error) => e.message))),
+        'Redis answering BUSY',
+      );
+      await everyStepUnavailable('busy', 'BUSY');
+    } finally {
+      // Ended before anything else is asked of this Redis, whatever the steps answered.
+      await admin.script('KILL');
+      expect(String(await looping)).to.match(/killed/);
+      looper.disconnect();
+      await admin.config('SET', 'busy-reply-threshold', '5000');
+    }
+    await everyStepServed('busy');
+  });
+
+  it('keeps FLOW_STORE_UNAVAILABLE (503) for a write to a replica (READONLY), and the next command goes through', async () => {
     await admin.config('SET', 'replica-read-only', 'yes');
     // A replica of a primary that is not there: every write answers READONLY, as after a failover.
     await admin.replicaof('127.0.0.1', '1');
