@@ -23,6 +23,8 @@ export const COMMON_CODES = {
     'A TLS client did not finish its handshake within the headers timeout (20 s) of connecting: the connection is closed (a slowloris below HTTP)',
   IDLE_CONNECTIONS_CAPPED:
     'More keep-alive connections sat idle at once than the bound (4,096): the longest-idle was closed (logged at most once a minute)',
+  ANSWER_NOT_TAKEN:
+    'A client took no byte of the answers it asked for within 60 s (it stopped reading, or pipelined requests and read none of their answers): its connection is closed and the answers waiting on it dropped (logged at most once a minute; ADR 0394)',
   PORT_UNAVAILABLE:
     "A port the process is to listen on cannot be opened: another process holds it (EADDRINUSE), the process may not open it (EACCES: below 1024 without CAP_NET_BIND_SERVICE) or the address is not this host's (EADDRNOTAVAIL). One fatal line (server.listen_failed) names the server, host, port, the error and the flag that sets the port (--port, --management-port); the process exits 3",
   OPERATOR_HASH_KEY_INVALID:

@@ -13,6 +13,14 @@
 export const REQUEST_RECEIVE_MS = 60_000;
 
 /**
+ * How long a client may take no byte of an answer it asked for before its connection is cut (nginx's
+ * send_timeout, 60 s by default, is the same bound): any answer (common/http/answers-not-taken.ts,
+ * ADR 0394), a download too (portal/http/stream-through.ts). Not part of a stopping process's grace:
+ * what is still unsent when the grace ends is cut with its connection.
+ */
+export const ANSWER_IDLE_MS = 60_000;
+
+/**
  * A portal page's Atlassian work together (portal/atlassian/page-budget.ts, ADR 0185), and again
  * after an upload form has arrived (ADR 0362). 25 s: the shortest wait common in front of the portal
  * is 30 s (many load balancers; ingress-nginx 60 s), so the page answers itself, with its reason,

@@ -10,9 +10,11 @@ import { constants } from 'node:os';
 import type { SecureContext, SecureContextOptions, TLSSocket } from 'node:tls';
 import type { Logger } from '../log.js';
 import { HSTS_HEADER_VALUE, MIN_TLS_VERSION } from '../tls/versions.js';
+import { boundAnswersNotTaken } from './answers-not-taken.js';
+import { trackAnswersOwed } from './answers-owed.js';
 import { boundIdleConnections } from './idle-connections.js';
 import { portUnavailable } from './port-unavailable.js';
-import { REQUEST_RECEIVE_MS } from './request-time.js';
+import { ANSWER_IDLE_MS, REQUEST_RECEIVE_MS } from './request-time.js';
 
 /** TLS settings every server shares: TLS 1.2 or higher, Node's modern default ciphers. */
 export { MIN_TLS_VERSION };
@@ -39,6 +41,8 @@ export interface StartServerOptions {
   tls?: ServerTls;
   /** The longest a client may take to send a whole request, headers and body (default 60 s; tests shorten it). */
   requestTimeoutMs?: number;
+  /** How long a client may take no byte of the answers it asked for (default 60 s; tests shorten it). */
+  answerIdleMs?: number;
   /** How long a keep-alive connection may sit idle (default 65 s; tests shorten it). */
   keepAliveTimeoutMs?: number;
   /** The most keep-alive connections idle at once; past it the longest-idle is closed (default 4,096). */
@@ -100,6 +104,8 @@ const KEEP_ALIVE_TIMEOUT_MS = KEEP_ALIVE_SECONDS.default * 1000;
 const IDLE_CONNECTIONS_MAX = 4_096;
 /** One log line a minute at most while the idle bound is being hit. */
 const IDLE_CAPPED_LOG_EVERY_MS = 60_000;
+/** One log line a minute at most while connections are cut for answers not taken. */
+const NOT_TAKEN_LOG_EVERY_MS = 60_000;
 /**
  * How often Node looks for requests past those timeouts. Its default, 30 s, let a client that
  * trickles its body hold a connection (and an upload slot) for up to 90 s instead of 60.
@@ -163,6 +169,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         max: idleConnectionsMax,
       },
       'too many idle keep-alive connections; the longest-idle closed',
+    );
+  });
+  let notTakenLoggedAt = -Infinity;
+  boundAnswersNotTaken(server, options.answerIdleMs ?? ANSWER_IDLE_MS, trackAnswersOwed(server), () => {
+    if (performance.now() - notTakenLoggedAt < NOT_TAKEN_LOG_EVERY_MS) return;
+    notTakenLoggedAt = performance.now();
+    options.logger.warn(
+      { event: 'server.answer_not_taken', reason: 'ANSWER_NOT_TAKEN', server: options.name },
+      'a client took none of its answers in time; its connection closed',
     );
   });
   const sockets = new Set<Socket>();

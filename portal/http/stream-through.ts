@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { ANSWER_IDLE_MS } from '../../common/http/request-time.js';
 
 export type StreamEnd =
   | { outcome: 'complete' }
@@ -22,7 +23,7 @@ export type StreamEnd =
  * (common/exchange-signal.ts, releasedWithBody), so this alone frees a download the customer
  * stopped reading, with the Atlassian connection under it.
  */
-export const CLIENT_IDLE_MS = 60_000;
+export const CLIENT_IDLE_MS = ANSWER_IDLE_MS;
 
 /**
  * Pipes `body` into `res`, once its first bytes (or its end) are there: `beforeFirstByte` then sets
