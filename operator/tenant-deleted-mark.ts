@@ -1,5 +1,5 @@
 import { isNotFound, type KubeClient } from '../common/kube/client.js';
-import { TENANT_DELETED_ANNOTATION } from '../common/pool/kube-source.js';
+import { TENANT_DELETED_ANNOTATION, TENANT_DELETED_MARK } from '../common/pool/kube-source.js';
 import type { Versioned } from './guarded-write.js';
 
 /**
@@ -21,7 +21,7 @@ export async function markTenantDeleted(
       body: {
         metadata: {
           resourceVersion: over.metadata?.resourceVersion,
-          annotations: { [TENANT_DELETED_ANNOTATION]: 'true' },
+          annotations: { [TENANT_DELETED_ANNOTATION]: TENANT_DELETED_MARK },
         },
       },
       contentType: 'application/merge-patch+json',

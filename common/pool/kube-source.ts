@@ -28,6 +28,8 @@ export const TENANT_DOCUMENT_KEY = 'tenant.yaml';
  * replaced by another of its name), not because it moved: the pool then purges its keys (ADR 0390).
  */
 export const TENANT_DELETED_ANNOTATION = 'jsm-sso.io/tenant-deleted';
+/** The value the operator marks a deleted tenant's projection with; no other value marks it. */
+export const TENANT_DELETED_MARK = 'true';
 
 export interface KubeTenantSourceOptions {
   /** The API server and credentials (common/kube/access.ts: the pod's service account, a kubeconfig). */
@@ -170,7 +172,9 @@ function deliver(secret: Projection, listener: TenantSourceListener): void {
  */
 function goneIncarnation(secret: KubeObject): GoneIncarnation | undefined {
   const uid = secret.metadata.labels?.[TENANT_UID_LABEL];
-  const marked = secret.metadata.annotations?.[TENANT_DELETED_ANNOTATION] !== undefined;
+  // The operator's "true" only: a value someone else wrote (a hand edit, "false" to undo it) must not
+  // make every replica delete a live tenant's data.
+  const marked = secret.metadata.annotations?.[TENANT_DELETED_ANNOTATION] === TENANT_DELETED_MARK;
   return marked && uid ? { uid } : undefined;
 }
 
