@@ -283,6 +283,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     body: Record<string, unknown>,
     notDone?: NotDone,
     issueId?: string,
+    commentUploadError?: string,
   ): Promise<boolean> => {
     const i18n = translatorOf(res);
     // An earlier post of the same form gave up on a write that may have been made, or is still
@@ -301,6 +302,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       reference,
       status: err.status,
       ...(maybeChanged === undefined ? {} : { maybeChanged }),
+      ...(commentUploadError === undefined ? {} : { commentUploadError }),
       ...(text === undefined
         ? {}
         : { commentDraft: { text, writeKey: writeKeyFrom(body[WRITE_KEY_FIELD]) } }),
@@ -439,10 +441,26 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   };
 
   /**
+   * The request's visibility for a form with files, read before its body: a customer who may not see
+   * the request is answered as for one that does not exist before anything of the form is read. When
+   * the read fails (Atlassian's failure: nothing decided, nothing sent), that failure instead: the form
+   * is read all the same, within the limits every upload has, so that its page keeps what was typed
+   * (ADR 0392). Its page is the request's, which reads its visibility again.
+   */
+  const visibleBeforeUpload = async (s: Session, key: string): Promise<VisibleRequest | AtlassianError> => {
+    try {
+      return await readBeforeWrite(() => requests.visible(s, key));
+    } catch (err) {
+      if (err instanceof AtlassianError) return err;
+      throw err;
+    }
+  };
+
+  /**
    * The page's comment form, multipart because it takes files as the native portal's comment editor
    * does: the files are attached with the comment as the note Atlassian adds with them, in one write
-   * under the form's key. Visibility comes first (nothing is read from a customer who may not see the
-   * request), and an approver-only reader may comment but not attach. Files count as uploads too.
+   * under the form's key. Visibility comes first (visibleBeforeUpload), and an approver-only reader
+   * may comment but not attach. Files count as uploads too.
    * A url-encoded comment (no files) goes on to the plain comment action.
    */
   const commentWithFiles = uploadRoute(async (req: Request, res: Response, next: NextFunction) => {
@@ -452,12 +470,24 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     }
     const key = String(req.params['key']);
     const s = session(res);
-    const { desk, mayAct, request } = await requests.visible(s, key);
+    const seen = await visibleBeforeUpload(s, key);
     const form = await readUploadForm(web, services, req, res, MAX_COMMENT_FILES);
     if (!form) return;
     if (!csrfOk(res, form.fields['_csrf'])) return;
     const body = form.fields as Record<string, unknown>;
     const writeKey = writeKeyFrom(body[WRITE_KEY_FIELD]);
+    if (seen instanceof AtlassianError) {
+      const i18n = translatorOf(res);
+      // No browser keeps a chosen file across a page: the customer is asked to choose it again.
+      const filesAgain = form.refused
+        ? uploadRefusalText(i18n, form.refused)
+        : form.files.length > 0
+          ? i18n.t('upload.chooseAgain')
+          : undefined;
+      await showRefusal(res, key, seen, body, COMMENT_NOT_DONE, undefined, filesAgain);
+      return;
+    }
+    const { desk, mayAct, request } = seen;
     if (form.refused) {
       noteRefusal(form.refused.status, form.refused.code, 'upload refused');
       await renderDetail(res, key, {
@@ -715,8 +745,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   const attachFile = async (req: Request, res: Response) => {
     const key = String(req.params['key']);
     const s = session(res);
-    const { desk, mayAct, request } = await requests.visible(s, key);
-    if (!mayAct) {
+    const seen = await visibleBeforeUpload(s, key);
+    if (!(seen instanceof AtlassianError) && !seen.mayAct) {
       req.resume();
       const { t } = translatorOf(res);
       const err = approverOnly();
@@ -744,6 +774,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     }
     const formKey = writeKeyFrom(form.fields[WRITE_KEY_FIELD]);
     try {
+      // Its visibility unread: nothing is sent, and the page says so as of any failed upload.
+      if (seen instanceof AtlassianError) throw seen;
+      const { desk } = seen;
       await requests.attach(
         key,
         desk.serviceDeskId,
@@ -768,7 +801,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       });
       return;
     }
-    await keepRecentWrite(services, s, request.issueId);
+    await keepRecentWrite(services, s, seen.request.issueId);
     res.redirect(303, `/requests/${encodeURIComponent(key)}?uploaded=1`);
   };
   app.post('/requests/:key/attachment', signedIn, limits.limit('uploads'), uploadRoute(attachFile));

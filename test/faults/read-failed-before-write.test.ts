@@ -5,6 +5,7 @@
 // once Atlassian answered, wrote nothing (ADR 0389).
 import { expect } from 'chai';
 import type { FaultRule } from '../../dev/jsm-emulator/faults.js';
+import { eventually } from '../../testkit/envtest.js';
 import {
   type Browser,
   csrfOf,
@@ -12,6 +13,7 @@ import {
   keyedFileForm,
   keyedFileName,
   signIn,
+  spooledBytes,
   useHarness,
   writeKeyOf,
 } from '../../testkit/portal-harness.js';
@@ -84,6 +86,73 @@ describe('faults: a read before an action’s write fails', () => {
     expect(failed.page).to.contain('Your comment was not added.');
     expect(failed.page).to.not.contain('We could not confirm');
     expect(failed.page).to.contain('>Seen or not.</textarea>');
+  });
+
+  // The forms with files read the request's visibility before their body (ADR 0392): that read failing
+  // lost everything typed to the error page.
+  const visibility = () => ({ pathPrefix: `/rest/servicedeskapi/request/${key()}`, method: 'GET' });
+
+  it('a comment with a file on a request whose visibility cannot be read: keeps the text and the key, asks for the file again', async () => {
+    const page = (await alice.text(`/requests/${key()}`)).body;
+    const action = `/requests/${key()}/comment`;
+    const form = keyedFileForm(page, action, { body: 'Typed before the outage.' });
+    const failed = await withReadFailed(visibility(), `/rest/servicedeskapi/request/${key()}`, () =>
+      alice.fetch(action, { method: 'POST', body: form, headers: { origin: h.url } }),
+    );
+    expect(failed.writes, 'writes sent').to.deep.equal([]);
+    expect(failed.status).to.equal(502);
+    expect(failed.page).to.contain('Your comment was not added.');
+    expect(failed.page).to.not.contain('We could not confirm');
+    expect(failed.page).to.contain('>Typed before the outage.</textarea>');
+    expect(failed.page).to.contain('please choose your files again');
+    expect(writeKeyOf(failed.page, action)).to.equal(form.get('_write'));
+    await eventually(async () => spooledBytes(h) === 0, 'nothing of the file left spooled');
+  });
+
+  it('a file on a request whose visibility cannot be read: says it was not attached and keeps the form’s key', async () => {
+    const page = (await alice.text(`/requests/${key()}`)).body;
+    const action = `/requests/${key()}/attachment`;
+    const form = keyedFileForm(page, action);
+    const failed = await withReadFailed(visibility(), `/rest/servicedeskapi/request/${key()}`, () =>
+      alice.fetch(action, { method: 'POST', body: form, headers: { origin: h.url } }),
+    );
+    expect(failed.writes, 'writes sent').to.deep.equal([]);
+    expect(failed.status).to.equal(502);
+    expect(failed.page).to.contain('Your file was not attached');
+    expect(failed.page).to.not.contain('We could not confirm');
+    expect(writeKeyOf(failed.page, action)).to.equal(form.get('_write'));
+  });
+
+  it('a comment with a file from a customer who may not see the request, its visibility unread: answered as a request that does not exist', async () => {
+    const dana = await signIn(h, 'dana@globex.test');
+    const csrf = csrfOf((await dana.text('/profile')).body);
+    const probe = async (to: string) => {
+      const form = new FormData();
+      form.set('_csrf', csrf);
+      form.set('body', 'Is it there?');
+      form.set('attachment', new Blob(['x'.repeat(100_000)], { type: 'text/plain' }), 'probe.txt');
+      // Her gate's search fails; read again for the page, it says no.
+      const failed = await withReadFailed(
+        { pathPrefix: '/rest/api/3/search/jql', method: 'POST' },
+        '/rest/servicedeskapi/request/',
+        () =>
+          dana.fetch(`/requests/${to}/comment`, { method: 'POST', body: form, headers: { origin: h.url } }),
+      );
+      // Alike but for the key asked for, the page's nonce and its reference.
+      const page = failed.page
+        .replaceAll(to, 'KEY')
+        .replace(/nonce="[^"]+"/g, 'nonce')
+        .replace(/data-reference>[0-9a-f]+</, 'data-reference><');
+      return { ...failed, page };
+    };
+    const hers = await probe(key());
+    const none = await probe('HELP-98765');
+    expect(hers.writes, 'writes sent').to.deep.equal([]);
+    expect(hers.status).to.equal(404);
+    expect(hers.page).to.not.contain('Is it there?');
+    expect(hers.page).to.equal(none.page);
+    expect(hers.status).to.equal(none.status);
+    await eventually(async () => spooledBytes(h) === 0, 'nothing of her file left spooled');
   });
 
   it('a file whose key is looked for in vain: says it was not attached, and the same form attaches it once', async () => {
