@@ -7,14 +7,13 @@
  * (ADR 0383).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 
-export async function uploadWriteKey(
-  formKey: string,
-  file: { filename: string; path: string },
-): Promise<string> {
-  // JSON: no form key and file name run into another pair's.
-  const hash = createHash('sha256').update(JSON.stringify([formKey, file.filename]));
-  for await (const chunk of createReadStream(file.path)) hash.update(chunk as Buffer);
+/**
+ * Of the file's digest, taken as it was spooled (`UploadedFile.sha256`), not of its bytes read again
+ * from the disk (ADR 0392).
+ */
+export function uploadWriteKey(formKey: string, file: { filename: string; sha256: string }): string {
+  // JSON: no form key, file name and digest run into another's.
+  const hash = createHash('sha256').update(JSON.stringify([formKey, file.filename, file.sha256]));
   return `jsmsso${hash.digest('hex').slice(0, 24)}`;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
@@ -14,6 +15,8 @@ export interface UploadedFile {
   mimeType: string;
   path: string;
   size: number;
+  /** SHA-256 of its content, hex, taken as it was spooled: a write key of the file reads it again no more. */
+  sha256: string;
 }
 
 /** Form fields besides files: the raise-request form has a few dozen at most. */
@@ -140,8 +143,10 @@ export function readMultipart(
       }
       const path = slot.nextPath();
       let size = 0;
+      const hash = createHash('sha256');
       stream.on('data', (c: Buffer) => {
         size += c.length;
+        hash.update(c);
       });
       outcomes.push(
         pipeline(stream, createWriteStream(path, { mode: 0o600 })).then(async () => {
@@ -160,7 +165,7 @@ export function readMultipart(
               415,
               filename,
             );
-          return { filename, mimeType: type, path, size };
+          return { filename, mimeType: type, path, size, sha256: hash.digest('hex') };
         }),
       );
     });

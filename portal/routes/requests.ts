@@ -783,7 +783,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         [file],
         // Atlassian adds a link to the file below the note: agents read who attached it.
         authoredBody(s.customer.displayName, ''),
-        await uploadWriteKey(formKey, file),
+        uploadWriteKey(formKey, file),
       );
     } catch (err) {
       // Also when nothing was sent this time: an earlier post of the same form gave up on an upload

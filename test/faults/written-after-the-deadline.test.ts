@@ -13,9 +13,8 @@
 // And the comment of a step whose outcome is unknown, sent from the request's comment form under the
 // step's key while Atlassian still made the step, was claimed apart from it and written beside the
 // step's: now every write found by its comment under a key shares that key's claim (ADR 0393).
-import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { uploadWriteKey } from '../../portal/upload-write-key.js';
@@ -52,7 +51,7 @@ interface Form {
   unconfirmed: string;
   kept?: string;
   /** The key its write claim is under, when not the form's (a file's is of the form and the file, ADR 0383). */
-  claimKey?: (writeKey: string) => Promise<string>;
+  claimKey?: (writeKey: string) => string;
 }
 
 /**
@@ -110,11 +109,11 @@ const forms: Record<string, Form> = {
     writes: (key) => `/rest/servicedeskapi/request/${key}/attachment`,
     written: filesUnder,
     unconfirmed: 'We could not confirm whether your file was attached.',
-    claimKey: async (writeKey) => {
-      const path = join(tmpdir(), `${writeKey}.txt`);
-      await writeFile(path, KEYED_FILE_CONTENT);
-      return uploadWriteKey(writeKey, { filename: keyedFileName(writeKey), path });
-    },
+    claimKey: (writeKey) =>
+      uploadWriteKey(writeKey, {
+        filename: keyedFileName(writeKey),
+        sha256: createHash('sha256').update(KEYED_FILE_CONTENT).digest('hex'),
+      }),
   },
   'a step with a comment': {
     action: (key) => `/requests/${key}/transition`,
@@ -216,7 +215,7 @@ describe('faults: a write Atlassian commits after the portal’s deadline, its f
         expect(againPage).to.contain('<code data-reason>PORTAL_WRITE_UNCONFIRMED</code>');
         expect(h.logs.slice(from).map((l) => l['reason'])).to.include('PORTAL_WRITE_UNCONFIRMED');
         // Past the 30 s, the same form looks first and lands on what Atlassian wrote.
-        const claimKey = form.claimKey ? await form.claimKey(writeKey) : writeKey;
+        const claimKey = form.claimKey ? form.claimKey(writeKey) : writeKey;
         await passOnWriteClaim(redis, claimScope(key), claimKey, 31_000);
         const late = await form.send(alice, key, resendFrom(againPage));
         expect(late.status, 'the form sent 31 s later').to.equal(303);
@@ -292,7 +291,7 @@ describe('faults: a write Atlassian commits after the post’s own looks for it'
       // hold, it looks first, finds nothing, and writes.
       const kept = writeKeyOf(firstPage, form.action(key));
       if (kept !== undefined) expect(kept, 'the key of the form on the page').to.equal(writeKey);
-      const claimKey = form.claimKey ? await form.claimKey(writeKey) : writeKey;
+      const claimKey = form.claimKey ? form.claimKey(writeKey) : writeKey;
       await passOnWriteClaim(redis, claimScope(key), claimKey, 31_000);
       const again = await form.send(alice, key, kept === undefined ? page : firstPage);
       expect(again.status, 'the form sent again').to.equal(303);
