@@ -232,10 +232,11 @@ export async function readBeforeWrite<T>(read: () => Promise<T>): Promise<T> {
  * A rejected call (4xx, or 429 which Atlassian did not process) is safe; anything else may have
  * happened, and a write answered 2xx with what cannot be read did happen (ADR 0279): the portal
  * cannot tell what it made, so it looks for it as for a write whose outcome is unknown. A read that
- * failed before its write was sent (readBeforeWrite) left nothing done.
+ * failed before its write was sent (readBeforeWrite), and a call none of whose attempts reached a
+ * connection (`sentNothing`: refused, a name not found, ADR 0397), left nothing done.
  */
 export function outcomeUnknown(err: AtlassianError): boolean {
-  if (readBeforeTheWrite.has(err)) return false;
+  if (readBeforeTheWrite.has(err) || err.sentNothing) return false;
   if (err.code === 'ATLASSIAN_TIMEOUT' || err.code === 'ATLASSIAN_UNREACHABLE') return true;
   return err.upstreamStatus >= 500 || answeredUnreadable(err);
 }

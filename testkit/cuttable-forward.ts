@@ -1,7 +1,9 @@
 // A loopback TCP forwarder a test can cut: the network fault a real API server does not make on
 // demand. `cut` drops every connection through it and holds the ones opened after, unanswered, until
 // `resume` forwards them: the client's next request waits in between, while the test changes the
-// world behind its back. Bytes pass through untouched (TLS stays end to end).
+// world behind its back. `refuse` stops it listening, as a server gone down: a new connection is
+// refused by the kernel, before any byte of a request is written. Bytes pass through untouched (TLS
+// stays end to end).
 import { connect, createServer, type Socket } from 'node:net';
 
 export interface CuttableForward {
@@ -16,10 +18,24 @@ export interface CuttableForward {
   held(): number;
   /** Forwards the held connections, and new ones again. */
   resume(): void;
+  /**
+   * Stops listening: connections opened after are refused (ECONNREFUSED), those open go on. Nothing
+   * waits: a refused connection is the kernel's answer, not the forwarder's.
+   */
+  refuse(): void;
+  /** Listens again, on the same port. */
+  admit(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function cuttableForward(targetPort: number, host = '127.0.0.1'): Promise<CuttableForward> {
+/**
+ * A forwarder to `target` on `host`: its port, or how to learn it when the target is started after the
+ * forwarder (a harness's emulator, whose site URL is the forwarder's).
+ */
+export async function cuttableForward(
+  target: number | (() => number),
+  host = '127.0.0.1',
+): Promise<CuttableForward> {
   const open = new Set<Socket>();
   let waiting: Socket[] | undefined;
   let heldSinceCut = 0;
@@ -28,7 +44,7 @@ export async function cuttableForward(targetPort: number, host = '127.0.0.1'): P
     socket.once('close', () => open.delete(socket));
   };
   const forward = (inbound: Socket) => {
-    const outbound = connect({ host, port: targetPort });
+    const outbound = connect({ host, port: typeof target === 'number' ? target : target() });
     track(outbound);
     outbound.once('error', () => inbound.destroy());
     inbound.once('error', () => outbound.destroy());
@@ -44,8 +60,9 @@ export async function cuttableForward(targetPort: number, host = '127.0.0.1'): P
     } else forward(inbound);
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const port = (server.address() as { port: number }).port;
   return {
-    port: (server.address() as { port: number }).port,
+    port,
     cut() {
       waiting ??= [];
       heldSinceCut = 0;
@@ -57,9 +74,13 @@ export async function cuttableForward(targetPort: number, host = '127.0.0.1'): P
       waiting = undefined;
       for (const socket of held) if (!socket.destroyed) forward(socket);
     },
+    refuse() {
+      server.close();
+    },
+    admit: () => new Promise<void>((resolve) => server.listen(port, host, resolve)),
     close: async () => {
       for (const socket of open) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
+      if (server.listening) await new Promise((resolve) => server.close(resolve));
     },
   };
 }

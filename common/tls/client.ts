@@ -58,6 +58,15 @@ export interface OutboundInit extends RequestInit {
    * follows no redirect, never read whole as a single exchange.
    */
   streamed?: boolean;
+  /**
+   * Called when the call fails before its request was handed to a connection: undici's
+   * `onConnect`, "invoked before request is dispatched on socket", never ran (the connection refused,
+   * the host name not found, the TLS handshake failed, the deadline passed while connecting). Nothing
+   * of the request reached the server, and nothing will: handed over later, it is aborted at once.
+   * Not called for a request that may have gone out, whatever became of it (a reused connection the
+   * peer had closed: undici's "other side closed"). ADR 0397.
+   */
+  onUnsent?: () => void;
 }
 
 /** A `fetch` for outbound calls; `close()` drops its connections, those being made included. */
@@ -106,13 +115,19 @@ export function createTlsFetch(options: TlsFetchOptions = {}): TlsFetch {
       refusalFor(url.protocol, url.hostname, allowLoopbackHttp) ?? addresses?.refusalForHost(url.hostname);
     if (refusal) throw refusal;
     const limit = init?.maxResponseBytes ?? defaultLimit;
+    let dispatched = false;
+    const onDispatched = () => {
+      dispatched = true;
+    };
     try {
       if (!(input instanceof Request) && init && !init.streamed && isSingleExchange(init))
-        return await exchange(agent, url, init, limit);
+        return await exchange(agent, url, init, limit, onDispatched);
       // Node's own fetch drives the undici Agent (same undici major, 6, as Node 22's built-in one);
       // it decompresses, and the limit counts what it hands on.
-      return boundedResponse(await fetch(input, { ...init, dispatcher: agent } as RequestInit), limit);
+      const dispatcher = init?.onUnsent ? dispatchWatched(agent, onDispatched) : agent;
+      return boundedResponse(await fetch(input, { ...init, dispatcher } as RequestInit), limit);
     } catch (err) {
+      if (!dispatched) init?.onUnsent?.();
       // A refusal on a redirect hop surfaces as fetch's generic TypeError; give callers its code.
       const cause = err instanceof Error ? err.cause : undefined;
       throw cause instanceof JsmSsoError ? cause : err;
@@ -122,6 +137,29 @@ export function createTlsFetch(options: TlsFetchOptions = {}): TlsFetch {
   // close waits for connection attempts under way, a stalled TLS handshake until undici's 10 s
   // connect timeout, which a stopping process (its grace period) or a pool releasing a tenant pays.
   return Object.assign(tlsFetch, { close: () => agent.destroy() }) as TlsFetch;
+}
+
+/**
+ * `agent`, telling `onDispatched` when fetch's request is handed to a connection (its handler's
+ * `onConnect`), for a call that must know whether anything of it was sent. The handler is otherwise
+ * fetch's own, whole.
+ */
+function dispatchWatched(agent: Agent, onDispatched: () => void): Pick<Dispatcher, 'dispatch'> {
+  return {
+    dispatch: (options, handler) =>
+      agent.dispatch(
+        options,
+        new Proxy(handler, {
+          get: (target, name, receiver) =>
+            name === 'onConnect'
+              ? (...args: Parameters<NonNullable<Dispatcher.DispatchHandlers['onConnect']>>) => {
+                  onDispatched();
+                  return target.onConnect?.(...args);
+                }
+              : Reflect.get(target, name, receiver),
+        }),
+      ),
+  };
 }
 
 /**
@@ -151,7 +189,13 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  * or the byte past the limit, aborts the connection (ADR 0149); a body the upstream encoded anyway
  * (none is asked for) is decoded into no more than `limit` bytes.
  */
-function exchange(agent: Agent, url: URL, init: RequestInit, limit: number): Promise<Response> {
+function exchange(
+  agent: Agent,
+  url: URL,
+  init: RequestInit,
+  limit: number,
+  onDispatched: () => void,
+): Promise<Response> {
   const headers = new Headers(init.headers);
   const { body, signal } = init;
   if (body instanceof URLSearchParams && !headers.has('content-type'))
@@ -189,6 +233,7 @@ function exchange(agent: Agent, url: URL, init: RequestInit, limit: number): Pro
       {
         onConnect(abortRequest) {
           abort = abortRequest;
+          onDispatched();
           if (signal?.aborted) abortRequest(signal.reason);
         },
         onHeaders(statusCode, rawHeaders) {

@@ -18,6 +18,11 @@ export class AtlassianError extends JsmSsoError {
   readonly upstreamMessage: string | undefined;
   /** On 429/503: how long Atlassian asked us to wait (Retry-After, capped), if it said; on ATLASSIAN_BUSY, ours. */
   readonly retryAfterMs: number | undefined;
+  /**
+   * On ATLASSIAN_UNREACHABLE: no attempt of the call was handed to a connection (refused, a name not
+   * found, a failed TLS handshake), so Atlassian received nothing of it, a write included (ADR 0397).
+   */
+  readonly sentNothing: boolean;
 
   constructor(
     code: AtlassianErrorCode,
@@ -30,6 +35,7 @@ export class AtlassianError extends JsmSsoError {
       parameters?: string[];
       cause?: unknown;
       retryAfterMs?: number;
+      sentNothing?: boolean;
     } = {},
   ) {
     super(code, detail.message ?? ATLASSIAN_CODES[code], {
@@ -42,6 +48,7 @@ export class AtlassianError extends JsmSsoError {
     this.parameters = detail.parameters ?? [];
     this.upstreamMessage = detail.upstreamMessage;
     this.retryAfterMs = detail.retryAfterMs;
+    this.sentNothing = detail.sentNothing ?? false;
   }
 }
 

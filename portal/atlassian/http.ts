@@ -208,6 +208,9 @@ export class AtlassianTransport {
     const deadline = pageBound ? page : own;
     if (deadline <= performance.now()) throw pageTimedOut();
     const fitsDeadline = (waitMs: number) => performance.now() + waitMs < deadline;
+    // Whether every attempt so far failed before its request was handed to a connection: then
+    // Atlassian received nothing of the call, a write included (ADR 0397).
+    let sentNothing = true;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = {
         authorization: this.#auth,
@@ -246,10 +249,13 @@ export class AtlassianTransport {
             o.onCall?.(method, path, 'busy', Number(process.hrtime.bigint() - waiting) / 1e9);
           throw err;
         });
+      sentNothing &&= outcome.failure === 'unsent';
       if (outcome.failure) {
         const timedOut = outcome.failure === 'timeout';
         const wait = backoffMs(attempt, o);
-        if (idempotent && attempt < o.maxRetries && fitsDeadline(wait)) {
+        // An attempt that sent nothing is asked again as a read is, a write too: it cannot be made
+        // twice by an attempt Atlassian never received.
+        if ((idempotent || sentNothing) && attempt < o.maxRetries && fitsDeadline(wait)) {
           await o.sleep(wait);
           o.onRetry?.(outcome.failure);
           continue;
@@ -257,6 +263,7 @@ export class AtlassianTransport {
         if (timedOut && pageBound) throw pageTimedOut(outcome.cause);
         throw new AtlassianError(timedOut ? 'ATLASSIAN_TIMEOUT' : 'ATLASSIAN_UNREACHABLE', 0, {
           cause: outcome.cause,
+          ...(sentNothing ? { sentNothing } : {}),
         });
       }
       const { response, text } = outcome;
@@ -341,7 +348,7 @@ export class AtlassianTransport {
     { raw, maxResponseBytes, seeOther }: CallOptions,
   ): Promise<
     | { failure?: undefined; response: Response; text: string | undefined }
-    | { failure: 'timeout' | 'network'; cause: unknown }
+    | { failure: 'timeout' | 'network' | 'unsent'; cause: unknown }
   > {
     const o = this.#options;
     // A call whose answer is read here goes as a single exchange (createTlsFetch takes
@@ -367,6 +374,7 @@ export class AtlassianTransport {
       sentHeaders: Record<string, string>,
       sentBody?: string | FormData,
     ) => {
+      let unsent = false;
       try {
         return await (o.fetch ?? globalThis.fetch)(to, {
           method: sentMethod,
@@ -377,11 +385,17 @@ export class AtlassianTransport {
           // A See Other's own body is never read: the file's bound is put on the answer it leads to.
           ...(followsSeeOther ? { streamed: true, maxResponseBytes: Number.POSITIVE_INFINITY } : {}),
           ...(maxResponseBytes === undefined || followsSeeOther ? {} : { maxResponseBytes }),
+          onUnsent: () => {
+            unsent = true;
+          },
         });
       } catch (err) {
         if (outboundBoundMet(err)) throw err;
-        const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
-        o.onCall?.(method, path, failure, elapsed());
+        const timedOut = (err as Error).name === 'TimeoutError';
+        o.onCall?.(method, path, timedOut ? 'timeout' : 'network', elapsed());
+        // A timeout stays one: the deadline is spent, whatever was sent. A See Other's hop not sent
+        // follows a request that was.
+        const failure = timedOut ? 'timeout' : unsent && to === url ? 'unsent' : 'network';
         return { failure, cause: err } as const;
       }
     };

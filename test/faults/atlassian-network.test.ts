@@ -180,7 +180,7 @@ describe('faults: the Atlassian site failing below HTTP', function () {
       expect(h.logs.slice(from).map((l) => l['event'])).to.include('portal.request_created');
     });
 
-    // Reset once Atlassian added it, or closed by Atlassian before it took it: either way the outcome
+    // Reset once Atlassian added it, or closed or reset before it took it: either way the outcome
     // is unknown to the portal, which looks for the comment's key. Found, the post lands on it; not
     // found, it may still be on its way: the post does not send it again, says it could not confirm
     // and keeps the comment under its key for the customer to send (ADR 0393).
@@ -195,6 +195,14 @@ describe('faults: the Atlassian site failing below HTTP', function () {
         fault: 'half-close',
         text: 'Half-closed, said once.',
         what: 'says it could not confirm a comment Atlassian closed its side before taking, keeping it',
+        added: 0,
+      },
+      // Written whole, then cut: unlike a connection refused (atlassian-refused.test.ts), the request
+      // went out, so it stays unconfirmed and is not sent again by the post (ADR 0397).
+      {
+        fault: 'reset',
+        text: 'Reset once sent, said once.',
+        what: 'says it could not confirm a comment whose connection was reset once it was sent, keeping it',
         added: 0,
       },
     ] as const) {

@@ -12,6 +12,7 @@ import {
   caBundleFor,
   createTlsFetch,
   isLoopbackHost,
+  type OutboundInit,
   type TlsFetch,
   trustedCas,
 } from '../../common/tls/index.js';
@@ -20,7 +21,10 @@ import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/p
 
 const LOCALHOST = ['localhost', '127.0.0.1'];
 
-/** An HTTPS server with the given certificate that echoes the method and body, or redirects on /redirect. */
+/**
+ * An HTTPS server with the given certificate that echoes the method and body, or redirects on
+ * /redirect, or drops the connection once the request is read on /cut.
+ */
 async function startHttps(
   pair: IssuedCertificate,
   extra: { maxVersion?: 'TLSv1.1' } = {},
@@ -36,6 +40,12 @@ async function startHttps(
     },
     (req, res) => {
       if (req.url === '/stall') return; // never answers
+      if (req.url === '/cut') {
+        // Read whole, then the connection dropped unanswered.
+        req.resume();
+        req.on('end', () => req.socket.destroy());
+        return;
+      }
       if (req.url === '/empty') {
         res.writeHead(204, [
           ['set-cookie', 'a=1'],
@@ -74,6 +84,13 @@ async function startHttps(
  * call with `redirect: 'manual'`, as openid-client makes every call). Every TLS rule holds for both.
  */
 const BOTH_PATHS: (RequestInit | undefined)[] = [undefined, { redirect: 'manual' }];
+
+/** A form with one field, as the portal sends a file (through fetch's streaming path). */
+function formOf(value: string): FormData {
+  const form = new FormData();
+  form.set('field', value);
+  return form;
+}
 
 /** The error code fetch failed with: a TLS error's code on the cause, or a JsmSsoError's code. */
 async function failureCode(promise: Promise<unknown>): Promise<string> {
@@ -201,6 +218,49 @@ describe('outbound TLS client (createTlsFetch)', () => {
       new Promise((resolve) => setTimeout(resolve, 5000, 'still waiting for the handshake')),
     ]);
     expect(closed).to.equal('closed');
+  });
+
+  /** Whether `call` failed saying nothing of it was sent (`onUnsent`, ADR 0397), and its error's code. */
+  async function unsentOf(call: (init: OutboundInit) => Promise<unknown>) {
+    let unsent = false;
+    const code = await failureCode(
+      call({
+        onUnsent: () => {
+          unsent = true;
+        },
+      }),
+    );
+    return { code, unsent };
+  }
+
+  /** A write's two bodies: a JSON string (a single exchange) and a form (fetch's path). */
+  const WRITES: OutboundInit[] = [
+    { method: 'POST', body: '{"body":"hello"}', redirect: 'manual' },
+    { method: 'POST', body: formOf('hello') },
+  ];
+
+  it('says nothing was sent of a write refused at connect or at its TLS handshake, on both paths', async () => {
+    const refused = await startHttps(ca.issue({ hosts: LOCALHOST }));
+    await refused.close();
+    const untrusted = await serve(otherCa.issue({ hosts: LOCALHOST }));
+    for (const init of WRITES) {
+      expect(await unsentOf((more) => tlsFetch(`${refused.url}/`, { ...init, ...more }))).to.deep.equal({
+        code: 'ECONNREFUSED',
+        unsent: true,
+      });
+      expect(await unsentOf((more) => tlsFetch(`${untrusted.url}/`, { ...init, ...more }))).to.deep.equal({
+        code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+        unsent: true,
+      });
+    }
+  });
+
+  it('never says nothing was sent of a write whose connection is cut once it went out, on both paths', async () => {
+    const server = await serve(ca.issue({ hosts: LOCALHOST }));
+    for (const init of WRITES) {
+      const cut = await unsentOf((more) => tlsFetch(`${server.url}/cut`, { ...init, ...more }));
+      expect(cut.unsent, cut.code).to.equal(false);
+    }
   });
 
   it('refuses a server certificate from an unknown CA', async () => {
