@@ -343,7 +343,7 @@ export const PORTAL_CODES = {
     "An attached file's bytes are not of the type its extension names (another known format, or markup a browser would run), ADR 0152 (415)",
   PORTAL_UPLOAD_EMPTY: 'An attached file is empty (400)',
   PORTAL_WRITE_UNCONFIRMED:
-    "An earlier post of the same form gave up on a create Atlassian may have made, and nothing found it (its search may not show it yet and the project's newest keys, read past the search, did not hold it; or the request type has no description to find it by), or on a step without a comment it may have taken (ADR 0245): nothing is written for 30 s from that give-up (502; the write may still be under way); the customer checks My requests, or the request's status",
+    "An earlier post of the same form gave up on a create Atlassian may have made, and nothing found it (its search may not show it yet and the project's newest keys, read past the search, did not hold it; or the request type has no description to find it by), or on a step without a comment it may have taken (ADR 0245): nothing is written for 30 s from that give-up (502; the write may still be under way), the page and Retry-After saying the seconds left (ADR 0399); the customer checks My requests, or the request's status",
   PORTAL_WRITE_IN_PROGRESS:
     'The same form (its write key) is still being sent by an earlier post, a double click, past the wait (409); nothing is written twice',
 } as const satisfies Record<string, string>;

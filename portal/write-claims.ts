@@ -29,6 +29,29 @@ const UNCONFIRMED_REFUSED_MS = 30_000;
  */
 const UNCONFIRMED_SECONDS = 600;
 
+/**
+ * For a give-up that now holds its form, and for a post refused within that hold: how many seconds,
+ * counted when the error was met, until a post of the same form writes again (ADR 0399). Kept beside
+ * the error, not in it: a give-up's error stays Atlassian's.
+ */
+const heldSeconds = new WeakMap<object, number>();
+
+/**
+ * In how many seconds a post of the same form may write again, after `err`: the hold's 30 s when `err`
+ * is a give-up whose claim now says so, what is left of it for a post refused within it; undefined when
+ * no such time is known (no claim was left, the store failed to write it, a form kept for its life, a
+ * look that failed past the hold). Its page says it, and its Retry-After.
+ */
+export function heldForSeconds(err: unknown): number | undefined {
+  return typeof err === 'object' && err !== null ? heldSeconds.get(err) : undefined;
+}
+
+/** Notes that `err` holds its form for `ms` from now (heldForSeconds). */
+function holding<E>(err: E, ms: number): E {
+  if (typeof err === 'object' && err !== null && ms > 0) heldSeconds.set(err, Math.ceil(ms / 1000));
+  return err;
+}
+
 export interface WriteClaimOptions {
   /**
    * How long a claim outlives a holder that died, and how long a finished write's outcome is kept
@@ -137,15 +160,18 @@ export class WriteClaims {
           // Given up: a post waiting meanwhile looks again and writes in its turn, unless the write
           // may have been made where the look cannot see it yet. The write's error is the one to
           // answer; a claim the store failed to drop expires.
-          await (mayHaveWritten?.(err)
-            ? this.#store.put(
-                key,
-                `${UNCONFIRMED}:${Date.now()}`,
-                Math.max(UNCONFIRMED_SECONDS, keepSeconds ?? 0),
-              )
-            : this.#store.delete(key)
-          ).catch(() => undefined);
-          throw err;
+          if (!mayHaveWritten?.(err)) {
+            await this.#store.delete(key).catch(() => undefined);
+            throw err;
+          }
+          const held = await this.#store
+            .put(key, `${UNCONFIRMED}:${Date.now()}`, Math.max(UNCONFIRMED_SECONDS, keepSeconds ?? 0))
+            .then(
+              () => true,
+              () => false,
+            );
+          // Said only when the claim says it: a form kept for its life is never sent again.
+          throw held && keepSeconds === undefined ? holding(err, UNCONFIRMED_REFUSED_MS) : err;
         }
         // Written: a post waiting meanwhile lands on it. If the store fails now, the write still
         // stands (a later post finds it by its key once the claim expires).
@@ -185,12 +211,15 @@ export class WriteClaims {
     confirm: (() => Promise<T | undefined>) | undefined,
     kept: boolean,
   ): Promise<WriteOutcome<T> | undefined> {
+    const since = Number(held.slice(UNCONFIRMED.length + 1)) || Date.now();
+    /** What is left of the hold (none for a form kept for its life), as the refusal says it. */
+    const refused = (cause?: unknown) =>
+      holding(new WriteUnconfirmedError(cause), kept ? 0 : since + UNCONFIRMED_REFUSED_MS - Date.now());
     const found = await confirm?.().catch((err: unknown) => {
-      throw new WriteUnconfirmedError(err);
+      throw refused(err);
     });
     if (found !== undefined) return { value: found, existed: true };
-    const since = Number(held.slice(UNCONFIRMED.length + 1)) || Date.now();
-    if (kept || Date.now() - since < UNCONFIRMED_REFUSED_MS) throw new WriteUnconfirmedError();
+    if (kept || Date.now() - since < UNCONFIRMED_REFUSED_MS) throw refused();
     await this.#store.deleteHolding([key], held);
     return undefined;
   }

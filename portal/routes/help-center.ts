@@ -21,7 +21,7 @@ import { MAX_CREATE_FILES } from '../pages/uploads.js';
 import { type PageReference, referenceOf } from '../reference.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
-import { WriteInProgressError, WriteUnconfirmedError } from '../write-claims.js';
+import { heldForSeconds, WriteInProgressError, WriteUnconfirmedError } from '../write-claims.js';
 import { mayHaveWritten, newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { keepRecentWrite } from './recent-write.js';
 import { readUploadForm, uploadRoute } from './upload-form.js';
@@ -339,6 +339,10 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       const shared = await shareWithOrganizations(key, audience.organizationIds);
       res.redirect(303, `/requests/${encodeURIComponent(key)}?${shared ? 'created' : 'unshared'}=1`);
     } catch (err) {
+      // A form held after a create that may have been made says when it can be sent again, in its
+      // words and its Retry-After (ADR 0399).
+      const held = heldForSeconds(err);
+      if (held !== undefined) res.setHeader('Retry-After', String(held));
       /** Logs why this post wrote nothing, under the reference its page shows. */
       const noteWriteRefused = (refused: JsmSsoError, more: Record<string, unknown> = {}) => {
         const reference = referenceOf(res, refused.code);
@@ -374,7 +378,10 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
           err.cause instanceof JsmSsoError ? { cause: err.cause.code } : {},
         );
         if (hasDescription) {
-          render({}, t('create.outcomeUnknown'), err.status, { linkMyRequests: true, reference });
+          // Within the hold: the earlier post's create may still be on its way, nothing was sent.
+          const words =
+            held === undefined ? t('create.outcomeUnknown') : t('create.stillChecked', { seconds: held });
+          render({}, words, err.status, { linkMyRequests: true, reference });
           return;
         }
         // Nothing can ever tell whether this form raised its request: it never writes (ADR 0299).
@@ -406,11 +413,13 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         // the next post (ADR 0309); the browser's resend still posts the old key.
         const newForm = !hasDescription && mayHaveWritten(err);
         const outcome = newForm
-          ? 'create.outcomeUnknownNewForm'
-          : outcomeUnknown(err)
-            ? 'create.outcomeUnknown'
-            : 'create.notCreated';
-        render(errors, `${problemText(i18n, err)} ${t(outcome)}`, err.status, {
+          ? t('create.outcomeUnknownNewForm')
+          : !outcomeUnknown(err)
+            ? t('create.notCreated')
+            : held === undefined
+              ? t('create.outcomeUnknown')
+              : t('create.outcomeUnknownHeld', { seconds: held });
+        render(errors, `${problemText(i18n, err)} ${outcome}`, err.status, {
           linkMyRequests: true,
           newWriteKey: newForm,
           reference,

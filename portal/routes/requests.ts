@@ -29,7 +29,7 @@ import { uploadWriteKey } from '../upload-write-key.js';
 import { type RequestFacts, sharingOrganizations } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { namesFiles } from '../wiki-files.js';
-import { WriteInProgressError, WriteUnconfirmedError } from '../write-claims.js';
+import { heldForSeconds, WriteInProgressError, WriteUnconfirmedError } from '../write-claims.js';
 import {
   newWriteKey,
   outcomeUnknown,
@@ -68,28 +68,41 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
  * was not done or to try again (ADR 0377). `unknown` alone when an earlier post of the same form gave
  * up so and this one sent nothing (WriteUnconfirmedError, ADR 0378). `inProgress` alone when an
  * earlier post of the same form is still writing and this one, past its wait, sent nothing
- * (WriteInProgressError, ADR 0385); without it, that goes to the error page.
+ * (WriteInProgressError, ADR 0385); without it, that goes to the error page. When the write's claim
+ * holds its form for a time (write-claims.ts `heldForSeconds`), `unknownHeld` says so instead of
+ * `unknown`, and `stillChecked` to a post of the same form refused within it, with the seconds left
+ * (ADR 0399): before, that post was told what the first was, without why nothing happened or when it
+ * would.
  */
 interface NotDone {
   refused?: MessageKey;
   unknown?: MessageKey;
+  unknownHeld?: MessageKey;
+  stillChecked?: MessageKey;
   inProgress?: MessageKey;
 }
 
 const COMMENT_NOT_DONE: NotDone = {
   refused: 'request.refused.commentNotAdded',
   unknown: 'request.refused.commentUnconfirmed',
+  unknownHeld: 'request.refused.commentUnconfirmedHeld',
+  stillChecked: 'request.refused.commentStillChecked',
   inProgress: 'request.refused.commentInProgress',
 };
 const FILE_NOT_DONE: NotDone = {
   refused: 'request.refused.fileNotAttached',
   unknown: 'request.refused.fileUnconfirmed',
+  unknownHeld: 'request.refused.fileUnconfirmedHeld',
+  stillChecked: 'request.refused.fileStillChecked',
   inProgress: 'request.refused.fileInProgress',
 };
 
 const STEP_NOT_DONE: NotDone = {
   refused: 'request.refused.stepNotSent',
   unknown: 'request.refused.stepUnconfirmed',
+  // Only a step with a comment is held for a time, and its comment is what is sent again (ADR 0393).
+  unknownHeld: 'request.refused.stepUnconfirmedHeld',
+  stillChecked: 'request.refused.stepStillChecked',
   inProgress: 'request.refused.stepInProgress',
 };
 /** A share's page shows whom the request is shared with as Atlassian holds it (ADR 0378): no `unknown`. */
@@ -103,8 +116,27 @@ function actionRefusalText(i18n: Translator, err: unknown): string | undefined {
 
 /** The failure in the customer's words, and what `notDone` says of it. */
 function failureText(i18n: Translator, err: AtlassianError, notDone: NotDone | undefined): string {
-  const more = notDone && (outcomeUnknown(err) ? notDone.unknown : notDone.refused);
-  return more ? `${problemText(i18n, err)} ${i18n.t(more)}` : problemText(i18n, err);
+  const more =
+    notDone &&
+    (outcomeUnknown(err)
+      ? unconfirmedText(i18n, err, notDone.unknown, notDone.unknownHeld)
+      : notDone.refused && i18n.t(notDone.refused));
+  return more ? `${problemText(i18n, err)} ${more}` : problemText(i18n, err);
+}
+
+/**
+ * Words for a write that may have been made: `timed`, with when its form can be sent again, when its
+ * claim holds it for a time (ADR 0399); else `untimed`.
+ */
+function unconfirmedText(
+  i18n: Translator,
+  err: unknown,
+  untimed: MessageKey | undefined,
+  timed: MessageKey | undefined,
+): string | undefined {
+  const seconds = heldForSeconds(err);
+  if (seconds !== undefined && timed) return i18n.t(timed, { seconds });
+  return untimed && i18n.t(untimed);
 }
 
 /**
@@ -118,7 +150,8 @@ function writeFailureText(i18n: Translator, err: unknown, notDone: NotDone | und
   // Nothing was sent: the text names a file the portal cannot decide now (ADR 0388).
   if (err instanceof FileVisibilityUnknownError) return i18n.t('request.refused.namedFileUndecided');
   if (notDone === undefined) return undefined;
-  if (err instanceof WriteUnconfirmedError && notDone.unknown) return i18n.t(notDone.unknown);
+  if (err instanceof WriteUnconfirmedError)
+    return unconfirmedText(i18n, err, notDone.unknown, notDone.stillChecked);
   if (err instanceof WriteInProgressError && notDone.inProgress) return i18n.t(notDone.inProgress);
   return undefined;
 }
@@ -260,13 +293,17 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
 
   /**
    * Logs why an action wrote nothing, under the reference its page shows; for a store that cannot
-   * vouch for claims yet, or a named file not decided yet, tells the browser when to send it again.
+   * vouch for claims yet, a named file not decided yet, or a form held after a write that may have
+   * been made (ADR 0399), tells the browser when to send it again, as the page does.
    */
   const noteActionRefused = (res: Response, err: JsmSsoError, msg: string): PageReference => {
     const reference = referenceOf(res, err.code);
     logger.warn({ event: 'portal.action_refused', reason: err.code, reference: reference.id }, msg);
-    if (err instanceof FlowStoreClaimsUncertainError || err instanceof FileVisibilityUnknownError)
-      res.setHeader('Retry-After', String(err.retryAfterSeconds));
+    const retryAfter =
+      err instanceof FlowStoreClaimsUncertainError || err instanceof FileVisibilityUnknownError
+        ? err.retryAfterSeconds
+        : heldForSeconds(err);
+    if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
     return reference;
   };
 

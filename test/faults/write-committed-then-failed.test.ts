@@ -34,6 +34,8 @@ const DESCRIBED = 'Atlassian wrote it and answered with something else.';
 
 /** What a look past the search index may take in all (portal/write-once.ts `LOOK_BUDGET_MS`). */
 const LOOK_BUDGET_MS = 10_000;
+/** What a post of the form says within the 30 s after an earlier post's give-up: it sent nothing (ADR 0399). */
+const STILL_CHECKED = 'We are still checking whether the request from your earlier click was created';
 
 describe('faults: a create Atlassian did, answered 500, while its search lags', () => {
   let h: Harness;
@@ -294,7 +296,8 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
     expect(form.created(fields['f_summary']!), 'requests raised').to.have.length(0);
     expect(answers.map((a) => a.status)).to.deep.equal([502, 502]);
     const page = await answers[1]!.text();
-    expect(page).to.contain('We could not confirm whether your request was created.');
+    // The second click sent nothing: the first's create is still being checked (ADR 0399).
+    expect(page).to.contain(STILL_CHECKED);
     expect(page).to.contain('The first click was answered 500 and not created.');
     expect(reasons(h, from)).to.include.members(['ATLASSIAN_ERROR', 'PORTAL_WRITE_UNCONFIRMED']);
   });
@@ -346,7 +349,7 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
     expect(form.created(fields['f_summary']!), 'requests raised').to.have.length(1);
     // A longer budget reads on, finds the request, and lands the second click on it.
     expect(answers.map((a) => a.status)).to.deep.equal([502, 502]);
-    expect(await answers[1]!.text()).to.contain('We could not confirm whether your request was created.');
+    expect(await answers[1]!.text()).to.contain(STILL_CHECKED);
     const refused = h.logs.slice(from).find((l) => l['reason'] === 'PORTAL_WRITE_UNCONFIRMED');
     expect(refused?.['cause']).to.equal('ATLASSIAN_PAGE_TIMEOUT');
   });

@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
+import { createTranslator } from '../../common/i18n/index.js';
 import { uploadWriteKey } from '../../portal/upload-write-key.js';
 import { eventually } from '../../testkit/envtest.js';
 import {
@@ -28,6 +29,7 @@ import {
   KEYED_FILE_CONTENT,
   keyedFileForm,
   keyedFileName,
+  raiseRequestForm,
   signIn,
   useHarness,
 } from '../../testkit/portal-harness.js';
@@ -49,6 +51,8 @@ interface Form {
   written: (h: Harness, key: string, writeKey: string) => number;
   /** What the page says when it cannot tell, and shows of what was typed (a file is chosen anew). */
   unconfirmed: string;
+  /** What the page says to a post of the same form within the hold: still checked, nothing sent (ADR 0399). */
+  stillChecked: string;
   kept?: string;
   /** The key its write claim is under, when not the form's (a file's is of the form and the file, ADR 0383). */
   claimKey?: (writeKey: string) => string;
@@ -81,6 +85,7 @@ const comment: Form = {
   writes: (key) => `/rest/servicedeskapi/request/${key}/comment`,
   written: commentsUnder,
   unconfirmed: 'We could not confirm whether your comment was added.',
+  stillChecked: 'We are still checking whether the comment from your earlier click was added',
   kept: `>${TEXT}</textarea>`,
 };
 
@@ -109,6 +114,7 @@ const forms: Record<string, Form> = {
     writes: (key) => `/rest/servicedeskapi/request/${key}/attachment`,
     written: filesUnder,
     unconfirmed: 'We could not confirm whether your file was attached.',
+    stillChecked: 'We are still checking whether the file from your earlier click was attached',
     claimKey: (writeKey) =>
       uploadWriteKey(writeKey, {
         filename: keyedFileName(writeKey),
@@ -128,6 +134,7 @@ const forms: Record<string, Form> = {
     writes: (key) => `/rest/servicedeskapi/request/${key}/transition`,
     written: commentsUnder,
     unconfirmed: 'We could not confirm whether the request was updated.',
+    stillChecked: 'We are still checking whether your earlier click updated the request',
     kept: comment.kept,
   },
 };
@@ -139,6 +146,18 @@ async function expectUnconfirmedPage(form: Form, answer: Response) {
   expect(text).to.contain(form.unconfirmed);
   if (form.kept) expect(text).to.contain(form.kept);
   return text;
+}
+
+/**
+ * When the page `answer` says its form can be sent again, in seconds: the same in its words and in its
+ * Retry-After, and within the 30 s hold (ADR 0399).
+ */
+async function sendableAgainIn(answer: Response, page: string): Promise<number> {
+  const said = /send (?:it|this form) again in (\d+) seconds?/.exec(page)?.[1];
+  expect(said, 'when the page says it can be sent again').to.be.a('string');
+  expect(answer.headers.get('retry-after'), 'its Retry-After').to.equal(said);
+  expect(Number(said)).to.be.within(1, 30);
+  return Number(said);
 }
 
 /** `form` on its page of the request, as Alice opens it, and its write key there. */
@@ -197,6 +216,8 @@ describe('faults: a write Atlassian commits after the portal’s deadline, its f
         const firstPage = await first.text();
         expect(first.status, 'the first post, past its deadline').to.equal(502);
         expect(firstPage).to.contain(form.unconfirmed);
+        // When it can be sent again: the hold's 30 s, the time its write may still be under way.
+        await sendableAgainIn(first, firstPage);
         // Sent again from the page it got (the same key), while Atlassian still processes the first.
         const from = h.logs.length;
         // The request's page keeps the form's key (a step's form is a page of its own: sent from there).
@@ -207,19 +228,59 @@ describe('faults: a write Atlassian commits after the portal’s deadline, its f
         };
         const again = await form.send(alice, key, resendFrom(firstPage));
         const againPage = await again.text();
+        // 25 s into the hold, what is left of it.
+        const claimKey = form.claimKey ? form.claimKey(writeKey) : writeKey;
+        await passOnWriteClaim(redis, claimScope(key), claimKey, 25_000);
+        const later = await form.send(alice, key, resendFrom(againPage));
+        const laterPage = await later.text();
+        expect(laterPage).to.contain(form.stillChecked);
+        expect(await sendableAgainIn(later, laterPage), 'seconds left, 25 s into the hold').to.be.at.most(5);
         expect(await committed(h, form, key, writeKey, commit), `${what} written`).to.equal(1);
         expect(again.status, 'the post sent again').to.equal(502);
-        expect(againPage).to.contain(form.unconfirmed);
+        // Not the first post's words again: this one sent nothing, the first is still being checked.
+        expect(againPage).to.contain(form.stillChecked);
+        expect(againPage).to.contain('nothing was sent this time');
+        expect(againPage).to.not.contain(form.unconfirmed);
+        await sendableAgainIn(again, againPage);
         if (form.kept) expect(againPage).to.contain(form.kept);
         // The reason, on the page beside the words and in the log line.
         expect(againPage).to.contain('<code data-reason>PORTAL_WRITE_UNCONFIRMED</code>');
         expect(h.logs.slice(from).map((l) => l['reason'])).to.include('PORTAL_WRITE_UNCONFIRMED');
         // Past the 30 s, the same form looks first and lands on what Atlassian wrote.
-        const claimKey = form.claimKey ? form.claimKey(writeKey) : writeKey;
         await passOnWriteClaim(redis, claimScope(key), claimKey, 31_000);
         const late = await form.send(alice, key, resendFrom(againPage));
         expect(late.status, 'the form sent 31 s later').to.equal(303);
         expect(form.written(h, key, writeKey), `${what} written, the form sent 31 s later`).to.equal(1);
+      } finally {
+        commit();
+      }
+    });
+  }
+
+  // The words of the hold, in every language the portal speaks (ADR 0399): with the seconds of its Retry-After.
+  for (const locale of ['de', 'fr', 'ja'] as const) {
+    it(`says in ${locale} when a comment it could not confirm can be sent again, and that a post within the hold sent nothing`, async () => {
+      const i18n = createTranslator({ locale, timeZone: 'UTC' });
+      const { key, page } = await opened(h, alice, comment);
+      const send = (from: string) =>
+        alice.post(
+          comment.action(key),
+          { _csrf: csrfOf(from), _write: writeKeyOf(from, comment.action(key))!, body: TEXT },
+          { 'accept-language': locale },
+        );
+      const commit = holdNextWrite(h, comment.writes(key));
+      try {
+        for (const words of [
+          'request.refused.commentUnconfirmedHeld',
+          'request.refused.commentStillChecked',
+        ] as const) {
+          const answer = await send(page);
+          const text = await answer.text();
+          expect(answer.status).to.equal(502);
+          const seconds = Number(answer.headers.get('retry-after'));
+          expect(seconds, 'Retry-After').to.be.within(1, 30);
+          expect(text).to.contain(i18n.t(words, { seconds }));
+        }
       } finally {
         commit();
       }
@@ -241,7 +302,8 @@ describe('faults: a write Atlassian commits after the portal’s deadline, its f
       const againPage = await again.text();
       expect(await committed(h, step, key, writeKey, commit), 'comments under the step’s key').to.equal(1);
       expect(again.status, 'the comment form sent meanwhile').to.equal(502);
-      expect(againPage).to.contain(comment.unconfirmed);
+      expect(againPage).to.contain(comment.stillChecked);
+      await sendableAgainIn(again, againPage);
       expect(againPage).to.contain(comment.kept);
       expect(againPage).to.contain('<code data-reason>PORTAL_WRITE_UNCONFIRMED</code>');
       // Past the 30 s, the comment form looks first and lands on the step's comment.
@@ -249,6 +311,40 @@ describe('faults: a write Atlassian commits after the portal’s deadline, its f
       const late = await comment.send(alice, key, againPage);
       expect(late.status, 'the comment form sent 31 s later').to.equal(303);
       expect(step.written(h, key, writeKey), 'comments under the step’s key, 31 s later').to.equal(1);
+    } finally {
+      commit();
+    }
+  });
+
+  // A raise form the same (ADR 0399).
+  it('says when a raise form it could not confirm can be sent again, and that a post within the hold sent nothing', async () => {
+    const form = raiseRequestForm(h, alice, 'Get IT help');
+    const { fields } = await form.filled({
+      f_summary: 'Raised while the help center was slow',
+      f_description: 'Sent twice, raised once.',
+    });
+    const commit = holdNextWrite(h, '/rest/servicedeskapi/request');
+    try {
+      const first = await form.post(fields);
+      const firstPage = await first.text();
+      expect(first.status, 'the first post, past its deadline').to.equal(502);
+      expect(firstPage).to.contain('We could not confirm whether your request was created.');
+      await sendableAgainIn(first, firstPage);
+      const again = await form.post(fields);
+      const againPage = await again.text();
+      expect(again.status, 'the form sent again within the hold').to.equal(502);
+      expect(againPage).to.contain(
+        'We are still checking whether the request from your earlier click was created',
+      );
+      expect(againPage).to.contain('nothing was sent this time');
+      expect(againPage).to.contain(`name="_write" value="${fields._write}"`);
+      await sendableAgainIn(again, againPage);
+      commit();
+      await eventually(async () => form.created(fields.f_summary).length === 1, 'the held create made');
+      await passOnWriteClaim(redis, 'create:', fields._write, 31_000);
+      const late = await form.post(fields);
+      expect(late.status, 'the form sent 31 s later').to.equal(303);
+      expect(form.created(fields.f_summary), 'requests raised').to.have.length(1);
     } finally {
       commit();
     }

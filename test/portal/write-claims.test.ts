@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
-import { WriteClaims, WriteInProgressError, WriteUnconfirmedError } from '../../portal/write-claims.js';
+import {
+  heldForSeconds,
+  WriteClaims,
+  WriteInProgressError,
+  WriteUnconfirmedError,
+} from '../../portal/write-claims.js';
 import type { WriteOutcome } from '../../portal/write-once.js';
 
 describe('portal write claims (a second post of one form waits for the first)', () => {
@@ -128,6 +133,34 @@ describe('portal write claims (a second post of one form waits for the first)', 
         existed: true,
       });
       expect(steps).to.deep.equal(['taken']);
+    });
+
+    // What its page says and its Retry-After (ADR 0399): only a time the claim holds the form for.
+    it('tells when the form can be sent again only while its claim holds it for a time', async () => {
+      const gaveUp = async (store: MemoryFlowStore, keepSeconds?: number) => {
+        const failed = new Error('Atlassian did not answer in time');
+        const looks = { mayHaveWritten: () => true, ...(keepSeconds === undefined ? {} : { keepSeconds }) };
+        await new WriteClaims(store, { holdSeconds: 60, waitMs: 1000 })
+          .once('comment:IT-1:k', () => Promise.reject(failed), looks)
+          .catch(() => undefined);
+        return heldForSeconds(failed);
+      };
+      expect(await gaveUp(new MemoryFlowStore()), 'a give-up that holds its form').to.equal(30);
+      expect(await gaveUp(new MemoryFlowStore(), 28_800), 'a form kept for its life').to.equal(undefined);
+      class MarkLost extends MemoryFlowStore {
+        override async put(): Promise<void> {
+          throw new Error('the store did not answer');
+        }
+      }
+      expect(await gaveUp(new MarkLost()), 'a mark the store did not write').to.equal(undefined);
+      expect(heldForSeconds((await post(29_000, undefined)).outcome), 'a post 29 s into the hold').to.equal(
+        1,
+      );
+      const failed = new Error('Atlassian did not answer the look');
+      expect(heldForSeconds((await post(0, failed)).outcome), 'a failed look within the hold').to.equal(30);
+      expect(heldForSeconds((await post(31_000, failed)).outcome), 'a failed look past it').to.equal(
+        undefined,
+      );
     });
 
     it('writes in its turn after 30 s when the look past the search finds nothing', async () => {

@@ -145,6 +145,10 @@ export const de: Catalogue = {
     'Ihre Anfrage wurde nicht erstellt. Ihre Angaben sind unten erhalten: Senden Sie das Formular erneut, wenn Sie bereit sind (es entsteht keine zweite Anfrage), oder sehen Sie unter „Meine Anfragen“ nach.',
   'create.outcomeUnknown':
     'Wir konnten nicht bestätigen, ob Ihre Anfrage erstellt wurde. Bitte sehen Sie unter „Meine Anfragen“ nach, bevor Sie sie erneut senden.',
+  'create.outcomeUnknownHeld':
+    'Wir konnten nicht bestätigen, ob Ihre Anfrage erstellt wurde. Sie ist möglicherweise noch unterwegs: Sehen Sie zuerst unter „Meine Anfragen“ nach (eine gerade erstellte Anfrage kann dort einige Minuten später erscheinen). Ihre Angaben sind unten erhalten; Sie können dieses Formular in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (die Anfrage wird nicht doppelt erstellt).',
+  'create.stillChecked':
+    'Wir prüfen noch, ob die Anfrage Ihres vorherigen Klicks erstellt wurde: Sie ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Sehen Sie gleich unter „Meine Anfragen“ nach; Ihre Angaben sind unten erhalten, und Sie können dieses Formular in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (die Anfrage wird nicht doppelt erstellt).',
   'create.inProgress':
     'Ihre Anfrage wird von Ihrem vorherigen Klick noch gesendet. Sehen Sie gleich unter „Meine Anfragen“ nach; Ihre Angaben sind unten erhalten, und wenn Sie dieses Formular erneut senden, wird die Anfrage nicht doppelt erstellt.',
   'create.outcomeUnknownNewForm':
@@ -172,6 +176,10 @@ export const de: Catalogue = {
     'Nichts wurde gesendet: Wir können die Dateien dieser Anfrage gerade nicht prüfen. Bitte senden Sie es in einigen Minuten erneut; Ihr Text ist unten erhalten.',
   'request.refused.commentUnconfirmed':
     'Wir konnten nicht bestätigen, ob Ihr Kommentar hinzugefügt wurde. Prüfen Sie zuerst die Kommentare der Anfrage; Ihr Kommentar ist unten erhalten, und erneut gesendet wird er nicht doppelt hinzugefügt.',
+  'request.refused.commentUnconfirmedHeld':
+    'Wir konnten nicht bestätigen, ob Ihr Kommentar hinzugefügt wurde. Er ist möglicherweise noch unterwegs: Prüfen Sie zuerst die Kommentare der Anfrage. Ihr Kommentar ist unten erhalten; Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nicht doppelt hinzugefügt).',
+  'request.refused.commentStillChecked':
+    'Wir prüfen noch, ob der Kommentar Ihres vorherigen Klicks hinzugefügt wurde: Er ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Prüfen Sie die Kommentare der Anfrage gleich noch einmal; Ihr Kommentar ist unten erhalten, und Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nicht doppelt hinzugefügt).',
   'request.refused.stepUnavailable': 'Dieser Schritt ist nicht verfügbar.',
   'request.refused.stepInProgress':
     'Dieser Schritt wird von Ihrem vorherigen Klick noch gesendet. Prüfen Sie gleich noch einmal den Status der Anfrage, bevor Sie den Schritt erneut ausführen.',
@@ -182,6 +190,10 @@ export const de: Catalogue = {
   'request.refused.shareNotSent': 'Die Freigabe wurde nicht geändert. Sie können sie erneut senden.',
   'request.refused.stepUnconfirmed':
     'Wir konnten nicht bestätigen, ob die Anfrage aktualisiert wurde. Prüfen Sie unten ihren Status, bevor Sie diesen Schritt erneut senden.',
+  'request.refused.stepUnconfirmedHeld':
+    'Wir konnten nicht bestätigen, ob die Anfrage aktualisiert wurde. Der Schritt ist möglicherweise noch unterwegs: Prüfen Sie unten ihren Status, bevor Sie diesen Schritt erneut ausführen. Ihr Kommentar ist unten erhalten; Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nicht doppelt hinzugefügt).',
+  'request.refused.stepStillChecked':
+    'Wir prüfen noch, ob Ihr vorheriger Klick die Anfrage aktualisiert hat: Der Schritt ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Prüfen Sie unten gleich noch einmal ihren Status; Ihr Kommentar ist unten erhalten, und Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nicht doppelt hinzugefügt).',
   'request.refused.stepUnavailableHere': 'Dieser Schritt ist für diese Anfrage nicht verfügbar.',
   'request.refused.commentTooLong': 'Der Kommentar ist zu lang.',
   'request.refused.shareOrganizationsOnly':
@@ -204,6 +216,10 @@ export const de: Catalogue = {
     'Ihre Datei wird von Ihrem vorherigen Klick noch gesendet. Prüfen Sie die Dateien der Anfrage gleich noch einmal; um sie erneut zu senden, wählen Sie sie unten aus und laden Sie sie hoch: Sie wird nicht doppelt angehängt.',
   'request.refused.fileUnconfirmed':
     'Wir konnten nicht bestätigen, ob Ihre Datei angehängt wurde. Prüfen Sie zuerst die Dateien der Anfrage; um sie erneut zu senden, wählen Sie sie unten aus und laden Sie sie hoch: Sie wird nicht doppelt angehängt.',
+  'request.refused.fileUnconfirmedHeld':
+    'Wir konnten nicht bestätigen, ob Ihre Datei angehängt wurde. Sie ist möglicherweise noch unterwegs: Prüfen Sie zuerst die Dateien der Anfrage. Sie können sie in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden: Wählen Sie sie unten aus und laden Sie sie hoch (sie wird nicht doppelt angehängt).',
+  'request.refused.fileStillChecked':
+    'Wir prüfen noch, ob die Datei Ihres vorherigen Klicks angehängt wurde: Sie ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Prüfen Sie die Dateien der Anfrage gleich noch einmal; Sie können sie in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden: Wählen Sie sie unten aus und laden Sie sie hoch (sie wird nicht doppelt angehängt).',
   'upload.acceptedTypes': 'Erlaubte Typen: {types}.',
   'upload.chooseAgain': 'Es wurde nichts gesendet; bitte wählen Sie Ihre Dateien erneut aus.',
   'refusal.uploadContent':

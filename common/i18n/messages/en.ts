@@ -147,6 +147,10 @@ export const en = {
     'Your request was not created. Your details are kept below: send the form again when you are ready (it will not create a second request), or check My requests.',
   'create.outcomeUnknown':
     'We could not confirm whether your request was created. Please check My requests before sending it again.',
+  'create.outcomeUnknownHeld':
+    'We could not confirm whether your request was created. It may still be on its way: check My requests first (a request just raised may take a few minutes to show there). Your answers are kept below; you can send this form again in {seconds, plural, one {# second} other {# seconds}} (it will not raise the request twice).',
+  'create.stillChecked':
+    'We are still checking whether the request from your earlier click was created: it may still be on its way, so nothing was sent this time. Check My requests in a moment; your answers are kept below, and you can send this form again in {seconds, plural, one {# second} other {# seconds}} (it will not raise the request twice).',
   'create.inProgress':
     'Your request is still being sent from your earlier click. Check My requests in a moment; your answers are kept below, and sending this form again will not raise the request twice.',
   'create.outcomeUnknownNewForm':
@@ -174,6 +178,10 @@ export const en = {
     'Nothing was sent: we cannot check the files of this request right now. Please send it again in a few minutes; your text is kept below.',
   'request.refused.commentUnconfirmed':
     'We could not confirm whether your comment was added. Check the request’s comments first; your comment is kept below, and sending it again will not add it twice.',
+  'request.refused.commentUnconfirmedHeld':
+    'We could not confirm whether your comment was added. It may still be on its way: check the request’s comments first. Your comment is kept below; you can send it again in {seconds, plural, one {# second} other {# seconds}} (it will not be added twice).',
+  'request.refused.commentStillChecked':
+    'We are still checking whether the comment from your earlier click was added: it may still be on its way, so nothing was sent this time. Check the request’s comments in a moment; your comment is kept below, and you can send it again in {seconds, plural, one {# second} other {# seconds}} (it will not be added twice).',
   'request.refused.stepUnavailable': 'That step is not available.',
   'request.refused.stepInProgress':
     'That step is still being sent from your earlier click. Check the request’s status again in a moment before taking the step again.',
@@ -183,6 +191,10 @@ export const en = {
   'request.refused.shareNotSent': 'Sharing was not changed. You can send it again.',
   'request.refused.stepUnconfirmed':
     'We could not confirm whether the request was updated. Check its status below before sending that step again.',
+  'request.refused.stepUnconfirmedHeld':
+    'We could not confirm whether the request was updated. The step may still be on its way: check its status below before taking that step again. Your comment is kept below; you can send it again in {seconds, plural, one {# second} other {# seconds}} (it will not be added twice).',
+  'request.refused.stepStillChecked':
+    'We are still checking whether your earlier click updated the request: the step may still be on its way, so nothing was sent this time. Check its status below in a moment; your comment is kept below, and you can send it again in {seconds, plural, one {# second} other {# seconds}} (it will not be added twice).',
   'request.refused.stepUnavailableHere': 'That step is not available for this request.',
   'request.refused.commentTooLong': 'The comment is too long.',
   'request.refused.shareOrganizationsOnly':
@@ -204,6 +216,10 @@ export const en = {
     'Your file is still being sent from your earlier click. Check the request’s files again in a moment; to send it again, choose it below and upload it: it will not be attached twice.',
   'request.refused.fileUnconfirmed':
     'We could not confirm whether your file was attached. Check the request’s files first; to send it again, choose it below and upload it: it will not be attached twice.',
+  'request.refused.fileUnconfirmedHeld':
+    'We could not confirm whether your file was attached. It may still be on its way: check the request’s files first. You can send it again in {seconds, plural, one {# second} other {# seconds}}: choose it below and upload it (it will not be attached twice).',
+  'request.refused.fileStillChecked':
+    'We are still checking whether the file from your earlier click was attached: it may still be on its way, so nothing was sent this time. Check the request’s files in a moment; you can send it again in {seconds, plural, one {# second} other {# seconds}}: choose it below and upload it (it will not be attached twice).',
   'upload.acceptedTypes': 'Accepted types: {types}.',
   'upload.chooseAgain': 'Nothing was sent; please choose your files again.',
   'refusal.uploadContent':

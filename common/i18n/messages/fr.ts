@@ -146,6 +146,10 @@ export const fr: Catalogue = {
     'Votre demande n’a pas été créée. Vos informations sont conservées ci-dessous : renvoyez le formulaire quand vous êtes prêt (cela ne créera pas de seconde demande), ou consultez Mes demandes.',
   'create.outcomeUnknown':
     'Nous n’avons pas pu vérifier si votre demande a été créée. Consultez Mes demandes avant de la renvoyer.',
+  'create.outcomeUnknownHeld':
+    'Nous n’avons pas pu vérifier si votre demande a été créée. Elle est peut-être encore en cours d’envoi : consultez d’abord Mes demandes (une demande tout juste créée peut mettre quelques minutes à y apparaître). Vos réponses sont conservées ci-dessous ; vous pourrez renvoyer ce formulaire dans {seconds, plural, one {# seconde} other {# secondes}} (il ne créera pas la demande deux fois).',
+  'create.stillChecked':
+    'Nous vérifions encore si la demande de votre clic précédent a été créée : elle est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Consultez Mes demandes dans un instant ; vos réponses sont conservées ci-dessous, et vous pourrez renvoyer ce formulaire dans {seconds, plural, one {# seconde} other {# secondes}} (il ne créera pas la demande deux fois).',
   'create.inProgress':
     'Votre demande est encore en cours d’envoi depuis votre clic précédent. Consultez Mes demandes dans un instant ; vos réponses sont conservées ci-dessous, et renvoyer ce formulaire ne créera pas la demande deux fois.',
   'create.outcomeUnknownNewForm':
@@ -173,6 +177,10 @@ export const fr: Catalogue = {
     'Rien n’a été envoyé : nous ne pouvons pas vérifier les fichiers de cette demande pour le moment. Veuillez le renvoyer dans quelques minutes ; votre texte est conservé ci-dessous.',
   'request.refused.commentUnconfirmed':
     'Nous n’avons pas pu confirmer que votre commentaire a été ajouté. Vérifiez d’abord les commentaires de la demande ; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
+  'request.refused.commentUnconfirmedHeld':
+    'Nous n’avons pas pu confirmer que votre commentaire a été ajouté. Il est peut-être encore en cours d’envoi : vérifiez d’abord les commentaires de la demande. Votre commentaire est conservé ci-dessous ; vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
+  'request.refused.commentStillChecked':
+    'Nous vérifions encore si le commentaire de votre clic précédent a été ajouté : il est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez les commentaires de la demande dans un instant ; votre commentaire est conservé ci-dessous, et vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
   'request.refused.stepUnavailable': 'Cette étape n’est pas disponible.',
   'request.refused.stepInProgress':
     'Cette étape est encore en cours d’envoi depuis votre clic précédent. Revérifiez le statut de la demande dans un instant avant d’envoyer de nouveau cette étape.',
@@ -183,6 +191,10 @@ export const fr: Catalogue = {
   'request.refused.shareNotSent': 'Le partage n’a pas été modifié. Vous pouvez l’envoyer de nouveau.',
   'request.refused.stepUnconfirmed':
     'Nous n’avons pas pu confirmer que la demande a été mise à jour. Vérifiez son statut ci-dessous avant d’envoyer de nouveau cette étape.',
+  'request.refused.stepUnconfirmedHeld':
+    'Nous n’avons pas pu confirmer que la demande a été mise à jour. L’étape est peut-être encore en cours d’envoi : vérifiez son statut ci-dessous avant de refaire cette étape. Votre commentaire est conservé ci-dessous ; vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
+  'request.refused.stepStillChecked':
+    'Nous vérifions encore si votre clic précédent a mis à jour la demande : l’étape est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez son statut ci-dessous dans un instant ; votre commentaire est conservé ci-dessous, et vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
   'request.refused.stepUnavailableHere': 'Cette étape n’est pas disponible pour cette demande.',
   'request.refused.commentTooLong': 'Le commentaire est trop long.',
   'request.refused.shareOrganizationsOnly':
@@ -205,6 +217,10 @@ export const fr: Catalogue = {
     'Votre fichier est encore en cours d’envoi depuis votre clic précédent. Revérifiez les fichiers de la demande dans un instant ; pour le renvoyer, choisissez-le ci-dessous et envoyez-le : il ne sera pas joint deux fois.',
   'request.refused.fileUnconfirmed':
     'Nous n’avons pas pu confirmer que votre fichier a été joint. Vérifiez d’abord les fichiers de la demande ; pour le renvoyer, choisissez-le ci-dessous et envoyez-le : il ne sera pas joint deux fois.',
+  'request.refused.fileUnconfirmedHeld':
+    'Nous n’avons pas pu confirmer que votre fichier a été joint. Il est peut-être encore en cours d’envoi : vérifiez d’abord les fichiers de la demande. Vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} : choisissez-le ci-dessous et envoyez-le (il ne sera pas joint deux fois).',
+  'request.refused.fileStillChecked':
+    'Nous vérifions encore si le fichier de votre clic précédent a été joint : il est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez les fichiers de la demande dans un instant ; vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} : choisissez-le ci-dessous et envoyez-le (il ne sera pas joint deux fois).',
   'upload.acceptedTypes': 'Types acceptés : {types}.',
   'upload.chooseAgain': 'Rien n’a été envoyé ; veuillez choisir à nouveau vos fichiers.',
   'refusal.uploadContent':
