@@ -562,7 +562,8 @@ export class TenantPool implements TenantSourceListener {
           {
             event: 'pool.tenant_purge_failed',
             tenant: member.id,
-            reason: err instanceof JsmSsoError ? err.code : 'unexpected',
+            // The store's purge fails only as the store does (flowStoreErrorOf); anything else is too.
+            reason: err instanceof JsmSsoError ? err.code : 'FLOW_STORE_UNAVAILABLE',
             err,
           },
           "a removed tenant's keys could not be deleted from the pool's store; they stay until they expire",
