@@ -16,6 +16,7 @@ import { translatorOf } from '../i18n.js';
 import { messagePage } from '../pages/account.js';
 import { problemText } from '../pages/refusals.js';
 import { type OrganizationSharingView, requestDetailPage } from '../pages/request-detail.js';
+import { type KeptForm, requestUnreadablePage } from '../pages/request-unreadable.js';
 import { sharePersonPage, transitionConfirmPage } from '../pages/requests.js';
 import { MAX_COMMENT_FILES, uploadRefusalText } from '../pages/uploads.js';
 import { type PageReference, referenceOf } from '../reference.js';
@@ -177,7 +178,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     );
   const siteOrigin = new URL(services.spec.atlassian.siteUrl).origin;
 
-  const renderDetail = async (
+  const renderRequestPage = async (
     res: Response,
     key: string,
     extra: {
@@ -285,6 +286,57 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     );
   };
 
+  /**
+   * Answers a failed post with its form (`kept`) when the request's page could not be read: the request
+   * cannot be shown, what was typed is (ADR 0400). Only for a customer the post read may see the
+   * request: to anyone else, the failure is what a request that does not exist gets.
+   */
+  const showUnreadable = (
+    res: Response,
+    key: string,
+    because: AtlassianError,
+    kept: KeptForm,
+    said: { error?: string; reference?: PageReference; status?: number },
+  ) => {
+    logger.warn(
+      { event: 'portal.request_unreadable', reason: because.code },
+      'the request’s page could not be read after a failed post: its form kept',
+    );
+    send(
+      res,
+      requestUnreadablePage(pageContext(res), {
+        key,
+        csrf: session(res).csrf,
+        form: kept,
+        ...said,
+        maxUploadBytes: services.maxUploadBytes,
+      }),
+      said.status ?? because.status,
+    );
+  };
+
+  /**
+   * The request's page (renderRequestPage); with `kept`, the form of a failed post of a customer who
+   * may see the request, kept on its own page should the request's be unreadable (showUnreadable).
+   */
+  const renderDetail = async (
+    res: Response,
+    key: string,
+    extra: Parameters<typeof renderRequestPage>[2] & { kept?: KeptForm } = {},
+  ) => {
+    const { kept, ...page } = extra;
+    try {
+      await renderRequestPage(res, key, page);
+    } catch (err) {
+      if (kept === undefined || !(err instanceof AtlassianError)) throw err;
+      showUnreadable(res, key, err, kept, {
+        error: extra.error ?? extra.uploadError ?? extra.commentUploadError,
+        reference: extra.reference,
+        status: extra.status,
+      });
+    }
+  };
+
   app.get('/requests/:key', signedIn, async (req, res) => {
     const flag = Object.keys(NOTICES).find((k) => req.query[k] === '1');
     const { t } = translatorOf(res);
@@ -307,20 +359,37 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     return reference;
   };
 
+  /** The form `body` was posted with to `action` under the request, as showUnreadable keeps it. */
+  const keptForm = (
+    action: KeptForm['action'],
+    body: Record<string, unknown>,
+    files?: KeptForm['files'],
+  ): KeptForm => ({
+    action,
+    writeKey: writeKeyFrom(body[WRITE_KEY_FIELD]),
+    text: typeof body['body'] === 'string' ? body['body'] : undefined,
+    transitionId: typeof body['transition'] === 'string' ? body['transition'] : undefined,
+    files,
+  });
+
   /**
    * Shows the request's page again with an action's refusal (an Atlassian error, or one of
    * ACTION_REFUSALS) and the comment the form carried, so nothing typed is lost. False for any other
    * error, which the caller lets go to the error handler. `issueId`: the request's, once the action
-   * was sent to it.
+   * was sent to it. `kept`: the form posted, when the post read that the customer may see the request,
+   * kept should the request's page be unreadable (ADR 0400).
    */
   const showRefusal = async (
     res: Response,
     key: string,
     err: unknown,
     body: Record<string, unknown>,
-    notDone?: NotDone,
-    issueId?: string,
-    commentUploadError?: string,
+    {
+      notDone,
+      issueId,
+      commentUploadError,
+      kept,
+    }: { notDone?: NotDone; issueId?: string; commentUploadError?: string; kept?: KeptForm } = {},
   ): Promise<boolean> => {
     const i18n = translatorOf(res);
     // An earlier post of the same form gave up on a write that may have been made, or is still
@@ -340,6 +409,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       status: err.status,
       ...(maybeChanged === undefined ? {} : { maybeChanged }),
       ...(commentUploadError === undefined ? {} : { commentUploadError }),
+      ...(kept === undefined ? {} : { kept }),
       ...(text === undefined
         ? {}
         : { commentDraft: { text, writeKey: writeKeyFrom(body[WRITE_KEY_FIELD]) } }),
@@ -389,8 +459,11 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         notDone,
         elsewhere,
         whileWriting,
+        keeps,
       }: {
         approvers?: boolean;
+        /** The form posted, kept should the request's page be unreadable after a failure (ADR 0400). */
+        keeps?: 'comment' | 'transition';
         /**
          * Shows the page a post is answered with when an earlier post of the same form is still writing
          * (WriteInProgressError), if not the request's page; false to leave it to the request's page.
@@ -422,8 +495,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         const s = session(res);
         // Nothing is sent when this fails: its page says so, not that it may have been (ADR 0389).
         const visible = await readBeforeWrite(() => requests.visible(s, key));
-        if (!visible.mayAct && !approvers) throw approverOnly();
+        // From here she is known to see the request: a failure may keep her form (ADR 0400).
         issueId = visible.request.issueId;
+        if (!visible.mayAct && !approvers) throw approverOnly();
         await action(key, body, s, req.params as Record<string, string>, visible);
         await keepRecentWrite(services, s, issueId);
         res.redirect(303, elsewhere?.(body, s) ?? `/requests/${encodeURIComponent(key)}?${notice}=1`);
@@ -435,7 +509,14 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
             : undefined;
         if (away !== undefined) await showUnconfirmedElsewhere(res, err as AtlassianError, issueId!);
         else if (err instanceof WriteInProgressError && (await whileWriting?.(res, key, body, err))) return;
-        else if (!(await showRefusal(res, key, err, body, notDone, issueId))) throw err;
+        else if (
+          !(await showRefusal(res, key, err, body, {
+            notDone,
+            issueId,
+            kept: issueId !== undefined && keeps ? keptForm(keeps, body) : undefined,
+          }))
+        )
+          throw err;
       }
     };
   /** A plain action form (signed in, CSRF-checked) posted to `path`; see requestAction. */
@@ -521,16 +602,19 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         : form.files.length > 0
           ? i18n.t('upload.chooseAgain')
           : undefined;
-      await showRefusal(res, key, seen, body, COMMENT_NOT_DONE, undefined, filesAgain);
+      // Whether she may see the request is unknown: no form kept past an unreadable page (ADR 0400).
+      await showRefusal(res, key, seen, body, { notDone: COMMENT_NOT_DONE, commentUploadError: filesAgain });
       return;
     }
     const { desk, mayAct, request } = seen;
+    const kept = keptForm('comment', body, mayAct ? 'many' : undefined);
     if (form.refused) {
       noteRefusal(form.refused.status, form.refused.code, 'upload refused');
       await renderDetail(res, key, {
         commentDraft: { text: typeof body['body'] === 'string' ? body['body'] : '', writeKey },
         commentUploadError: uploadRefusalText(translatorOf(res), form.refused),
         status: form.refused.status,
+        kept,
       });
       return;
     }
@@ -545,7 +629,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         await requests.attach(key, desk.serviceDeskId, form.files, note, writeKey);
       }
     } catch (err) {
-      if (!(await showRefusal(res, key, err, body, COMMENT_NOT_DONE))) throw err;
+      if (!(await showRefusal(res, key, err, body, { notDone: COMMENT_NOT_DONE, kept }))) throw err;
       return;
     }
     await keepRecentWrite(services, s, request.issueId);
@@ -567,6 +651,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       {
         approvers: true,
         notDone: COMMENT_NOT_DONE,
+        keeps: 'comment',
       },
     ),
   );
@@ -631,18 +716,26 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   ): Promise<boolean> => {
     const comment = typeof body['body'] === 'string' ? body['body'] : '';
     if (comment.trim() === '') return false;
-    return sendStepPage(
-      res,
-      key,
-      body['transition'],
-      () => ({
-        writeKey: writeKeyFrom(body[WRITE_KEY_FIELD]),
-        comment,
-        error: translatorOf(res).t('request.refused.stepCommentInProgress'),
-        reference: noteActionRefused(res, err, 'action refused'),
-      }),
-      err.status,
-    );
+    // Said only on the page answered (logged once): the request's page says it when the step is gone.
+    const said = () => ({
+      error: translatorOf(res).t('request.refused.stepCommentInProgress'),
+      reference: noteActionRefused(res, err, 'action refused'),
+    });
+    try {
+      return await sendStepPage(
+        res,
+        key,
+        body['transition'],
+        () => ({ writeKey: writeKeyFrom(body[WRITE_KEY_FIELD]), comment, ...said() }),
+        err.status,
+      );
+    } catch (unread) {
+      // The step's page cannot be read: its form kept all the same, since the post, claiming the
+      // write, had read that she may see the request (ADR 0400).
+      if (!(unread instanceof AtlassianError)) throw unread;
+      showUnreadable(res, key, unread, keptForm('transition', body), { ...said(), status: err.status });
+      return true;
+    }
   };
 
   postRequestAction(
@@ -662,7 +755,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       );
       if (!moved) throw actionError('request.refused.stepUnavailable');
     },
-    { notDone: STEP_NOT_DONE, whileWriting: showStepStillWriting },
+    { notDone: STEP_NOT_DONE, whileWriting: showStepStillWriting, keeps: 'transition' },
   );
 
   // Whom to share with is chosen on a page of its own, the only page that reads the people of the
@@ -835,6 +928,11 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         // The same key: the file chosen again is looked for first (a new key attached it twice), another
         // file is its own write (uploadWriteKey).
         attachmentWriteKey: formKey,
+        // Kept past an unreadable page only when she is known to see the request (ADR 0400).
+        kept:
+          seen instanceof AtlassianError
+            ? undefined
+            : { action: 'attachment', writeKey: formKey, files: 'one' },
       });
       return;
     }

@@ -12,103 +12,58 @@ import {
   csrfOf,
   type Harness,
   holdNextWrite,
-  keyedFileForm,
-  keyedFileName,
   raiseRequestForm,
   reasons,
-  signIn,
-  useHarness,
   writeKeyOf,
 } from '../../testkit/portal-harness.js';
+import {
+  LOOP_STEP,
+  type RequestWriteForm,
+  requestWriteForms,
+  useWriteFormsHarness,
+} from '../../testkit/request-write-forms.js';
 
 const TEXT = 'Typed once, sent while the first was still on its way.';
-/** "Add information": a step that keeps the request where it is, so it is offered again once taken. */
-const LOOP = { id: '901', name: 'Add information', from: ['Waiting for support'], to: 'Waiting for support' };
 
 describe('faults: a comment, a file, a step or a raise form sent again while its first post is still writing', () => {
   let h: Harness;
   let alice: Browser;
-  useHarness(
-    async (started) => {
-      h = started;
-      h.emulator.state.workflow.push(LOOP);
-      alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
-    },
-    // A post of the same form waits the write budget for the first: 300 ms, then 409.
-    { writes: { budgetMs: 300 } },
-  );
+  useWriteFormsHarness((started, signedIn) => {
+    h = started;
+    alice = signedIn;
+  });
   afterEach(() => h.emulator.faults.clear());
 
-  const requestOf = (key: string) => [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
-  const commentsUnder = (key: string, writeKey: string) =>
-    requestOf(key).comments.filter((c) => c.body.includes(`(portal reference ${writeKey})`)).length;
-  const filesUnder = (key: string, writeKey: string) =>
-    requestOf(key).attachments.filter((a) => a.filename === keyedFileName(writeKey)).length;
-  /** The page's form posting to `action`, as multipart, with a file and `fields`. */
-  const multipart = (page: string, action: string, fields: Record<string, string>) =>
-    alice.fetch(action, {
-      method: 'POST',
-      body: keyedFileForm(page, action, fields),
-      headers: { origin: alice.base },
-    });
-
-  const stepsTaken = (key: string) => requestOf(key).statusHistory.length;
-
-  const commentAction = (key: string) => `/requests/${key}/comment`;
-  const stepAction = (key: string) => `/requests/${key}/transition`;
-  const comment = {
-    /** The page the form is on. */
-    page: (key: string) => `/requests/${key}`,
-    action: commentAction,
-    writes: (key: string) => `/rest/servicedeskapi/request/${key}/comment`,
-    send: (key: string, page: string) =>
-      alice.post(commentAction(key), {
-        _csrf: csrfOf(page),
-        _write: writeKeyOf(page, commentAction(key))!,
-        body: TEXT,
-      }),
-    written: commentsUnder,
-    says: 'Your comment is still being sent from your earlier click.',
-    kept: `>${TEXT}</textarea>` as string | undefined,
+  const forms = requestWriteForms(() => ({ h, browser: alice }), TEXT, LOOP_STEP.id);
+  const stepAction = forms.stepWithComment.action;
+  /** A form, what its page says of the post sent while the first writes, and what it keeps. */
+  type Variant = RequestWriteForm & {
+    says: string;
+    kept: string | undefined;
     /** Whether the page answered has the form again, under the same key. */
-    formKept: true,
-    done: 'commented',
+    formKept: boolean;
   };
-  const stepWithComment: typeof comment = {
-    page: (key) => `${stepAction(key)}/${LOOP.id}`,
-    action: stepAction,
-    writes: (key) => `/rest/servicedeskapi/request/${key}/transition`,
-    send: (key, page) =>
-      alice.post(stepAction(key), {
-        _csrf: csrfOf(page),
-        _write: writeKeyOf(page, stepAction(key))!,
-        transition: LOOP.id,
-        body: TEXT,
-      }),
-    written: (key) => stepsTaken(key),
+  const comment: Variant = {
+    ...forms.comment,
+    says: 'Your comment is still being sent from your earlier click.',
+    kept: `>${TEXT}</textarea>`,
+    formKept: true,
+  };
+  const stepWithComment: Variant = {
+    ...forms.stepWithComment,
     says: 'That step is still being sent from your earlier click.',
     kept: comment.kept,
     formKept: true,
-    done: 'moved',
   };
-  const variants: Record<string, typeof comment> = {
+  const variants: Record<string, Variant> = {
     'a comment': comment,
-    'a comment with a file': {
-      ...comment,
-      writes: (key) => `/rest/servicedeskapi/request/${key}/attachment`,
-      send: (key, page) => multipart(page, commentAction(key), { body: TEXT }),
-    },
+    'a comment with a file': { ...comment, ...forms.commentWithFile },
     // The file is chosen anew (no browser keeps it): its form keeps the key.
     'a file': {
-      page: comment.page,
-      action: (key) => `/requests/${key}/attachment`,
-      writes: (key) => `/rest/servicedeskapi/request/${key}/attachment`,
-      send: (key, page) => multipart(page, `/requests/${key}/attachment`, {}),
-      written: filesUnder,
+      ...forms.file,
       says: 'Your file is still being sent from your earlier click.',
       kept: undefined,
       formKept: true,
-      done: 'uploaded',
     },
     // Its own page again, the comment in its form under the same key: sent from the request's comment
     // form under another scope, it was written while the step's, still on its way, wrote it too.
@@ -120,7 +75,7 @@ describe('faults: a comment, a file, a step or a raise form sent again while its
         alice.post(stepAction(key), {
           _csrf: csrfOf(page),
           _write: writeKeyOf(page, stepAction(key))!,
-          transition: LOOP.id,
+          transition: LOOP_STEP.id,
           body: '',
         }),
       kept: '<h1>Laptop screen flickers</h1>',

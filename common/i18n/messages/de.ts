@@ -170,6 +170,11 @@ export const de: Catalogue = {
   'request.leftUnconfirmed.title': 'Nicht bestätigt',
   'request.leftUnconfirmed':
     'Wir konnten nicht bestätigen, ob Sie von dieser Anfrage entfernt wurden. Falls ja, sehen Sie sie möglicherweise nicht mehr: Unter Meine Anfragen finden Sie alle Anfragen, die Sie sehen können.',
+  'request.unreadable.title': 'Diese Anfrage kann gerade nicht angezeigt werden',
+  'request.unreadable':
+    'Wir konnten sie gerade nicht erneut von Atlassian lesen. Was Sie gesendet haben, steht unten: Sobald die Anfrage wieder angezeigt wird, prüfen Sie sie und senden Sie dieses Formular, falls es noch nötig ist (es wird nicht doppelt geschrieben).',
+  'request.unreadable.send': 'Erneut senden',
+  'request.unreadable.open': 'Anfrage öffnen',
   'request.refused.commentInProgress':
     'Ihr Kommentar wird von Ihrem vorherigen Klick noch gesendet. Prüfen Sie die Kommentare der Anfrage gleich noch einmal; Ihr Kommentar ist unten erhalten, und erneut gesendet wird er nicht doppelt hinzugefügt.',
   'request.refused.namedFileUndecided':

@@ -172,6 +172,11 @@ export const en = {
   'request.leftUnconfirmed.title': 'Not confirmed',
   'request.leftUnconfirmed':
     'We could not confirm whether you were taken off that request. If you were, you may no longer see it: My requests lists every request you can see.',
+  'request.unreadable.title': 'This request cannot be shown right now',
+  'request.unreadable':
+    'We could not read it from Atlassian just now. What you sent is kept below: once the request shows again, check it, then send this form if it is still needed (it will not be written twice).',
+  'request.unreadable.send': 'Send again',
+  'request.unreadable.open': 'Open the request',
   'request.refused.commentInProgress':
     'Your comment is still being sent from your earlier click. Check the request’s comments again in a moment; your comment is kept below, and sending it again will not add it twice.',
   'request.refused.namedFileUndecided':

@@ -171,6 +171,11 @@ export const fr: Catalogue = {
   'request.leftUnconfirmed.title': 'Non confirmé',
   'request.leftUnconfirmed':
     'Nous n’avons pas pu confirmer que vous avez été retiré de cette demande. Si c’est le cas, vous ne la voyez peut-être plus : Mes demandes liste toutes les demandes que vous pouvez voir.',
+  'request.unreadable.title': 'Cette demande ne peut pas être affichée pour le moment',
+  'request.unreadable':
+    'Nous n’avons pas pu la relire chez Atlassian à l’instant. Ce que vous avez envoyé est conservé ci-dessous : quand la demande s’affichera de nouveau, vérifiez-la, puis envoyez ce formulaire s’il le faut encore (il ne sera pas enregistré deux fois).',
+  'request.unreadable.send': 'Envoyer à nouveau',
+  'request.unreadable.open': 'Ouvrir la demande',
   'request.refused.commentInProgress':
     'Votre commentaire est encore en cours d’envoi depuis votre clic précédent. Revérifiez les commentaires de la demande dans un instant ; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
   'request.refused.namedFileUndecided':

@@ -168,6 +168,11 @@ export const ja: Catalogue = {
   'request.leftUnconfirmed.title': '確認できません',
   'request.leftUnconfirmed':
     'このリクエストから外れたかどうかを確認できませんでした。外れた場合、このリクエストは表示されなくなっている可能性があります。表示できるリクエストはすべてマイリクエストに一覧されています。',
+  'request.unreadable.title': 'このリクエストは現在表示できません',
+  'request.unreadable':
+    'Atlassian からリクエストを読み直すことができませんでした。送信した内容は下に保持されています。リクエストが再び表示されたら確認し、まだ必要であればこのフォームを送信してください（二重に書き込まれることはありません）。',
+  'request.unreadable.send': 'もう一度送信',
+  'request.unreadable.open': 'リクエストを開く',
   'request.refused.commentInProgress':
     'コメントは前回のクリックでまだ送信中です。少し待ってからリクエストのコメントをもう一度確認してください。コメントは下に残してあり、再送信しても二重に追加されることはありません。',
   'request.refused.namedFileUndecided':

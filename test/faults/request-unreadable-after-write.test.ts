@@ -1,0 +1,166 @@
+// A comment (plain or with a file), a file or a step whose write failed in a way that keeps what was typed
+// ("could not confirm", ADR 0393; "still being sent", ADR 0385) was answered with the request's own page,
+// which reads the request from Atlassian again. During an outage longer than the one call, that read
+// failed too: the error page, the text and the form's key lost (ADR 0392's "not fixed"). Now a page that
+// says the request cannot be shown right now, keeping the form, for a customer whose post already read
+// that she may see the request; anyone else gets what a request that does not exist gets (ADR 0400).
+import { expect } from 'chai';
+import { eventually } from '../../testkit/envtest.js';
+import {
+  type Browser,
+  csrfOf,
+  type Harness,
+  holdNextWrite,
+  signIn,
+  writeKeyOf,
+} from '../../testkit/portal-harness.js';
+import {
+  LOOP_STEP,
+  type RequestWriteForm,
+  requestWriteForms,
+  useWriteFormsHarness,
+} from '../../testkit/request-write-forms.js';
+
+const TEXT = 'Typed during the outage, kept through it.';
+const UNREADABLE = '<h1>This request cannot be shown right now</h1>';
+
+describe('faults: the request’s page cannot be read after a write failed, Atlassian failing every read', () => {
+  let h: Harness;
+  let alice: Browser;
+  useWriteFormsHarness((started, signedIn) => {
+    h = started;
+    alice = signedIn;
+  });
+  let from = 0;
+  beforeEach(() => {
+    from = h.exchanges.length;
+  });
+  afterEach(() => {
+    h.emulator.faults.clear();
+    // The outage's answers are the emulator's faults, not Atlassian's documented ones: dropped from the
+    // harness's check of the portal's exchanges against the specs.
+    for (let i = h.exchanges.length - 1; i >= from; i--)
+      if (h.exchanges[i]!.status >= 500) h.exchanges.splice(i, 1);
+  });
+
+  /** From now on every read fails: each GET, and the searches (POSTs) that decide visibility. */
+  const failEveryRead = async () => {
+    h.emulator.faults.add({ method: 'GET', status: 503 });
+    h.emulator.faults.add({ pathPrefix: '/rest/api/3/search', method: 'POST', status: 503 });
+  };
+
+  const key = () => h.keyOf('Laptop screen flickers');
+  const forms = requestWriteForms(() => ({ h, browser: alice }), TEXT, LOOP_STEP.id);
+  /** A form, what its page says after each failure, and what it keeps of it. */
+  type Variant = RequestWriteForm & { unconfirmed: string; stillWriting: string; kept: string[] };
+  const comment: Variant = {
+    ...forms.comment,
+    unconfirmed: 'We could not confirm whether your comment was added.',
+    stillWriting: 'Your comment is still being sent from your earlier click.',
+    kept: [`>${TEXT}</textarea>`],
+  };
+  const variants: Record<string, Variant> = {
+    'a comment': comment,
+    'a comment with a file': {
+      ...comment,
+      ...forms.commentWithFile,
+      kept: [...comment.kept, 'type="file" name="attachment"'],
+    },
+    'a file': {
+      ...forms.file,
+      unconfirmed: 'We could not confirm whether your file was attached.',
+      stillWriting: 'Your file is still being sent from your earlier click.',
+      kept: ['type="file" name="attachment"'],
+    },
+    'a step with a comment': {
+      ...forms.stepWithComment,
+      unconfirmed: 'We could not confirm whether the request was updated.',
+      stillWriting: 'That step is still being sent from your earlier click.',
+      kept: [`>${TEXT}</textarea>`, `name="transition" value="${LOOP_STEP.id}"`],
+    },
+  };
+
+  /** The page answered keeps the form: its key, a token, what was typed; and says why. */
+  const expectKept = (page: string, variant: Variant, writeKey: string, says: string) => {
+    expect(page).to.contain(UNREADABLE);
+    expect(page).to.contain(says);
+    expect(writeKeyOf(page, variant.action(key())), 'the form’s key').to.equal(writeKey);
+    expect(csrfOf(page)).to.be.a('string');
+    for (const kept of variant.kept) expect(page).to.contain(kept);
+  };
+
+  for (const [what, variant] of Object.entries(variants)) {
+    it(`keeps ${what} whose write could not be confirmed, and the form sent again once Atlassian answers writes it once`, async () => {
+      const k = key();
+      const page = (await alice.text(variant.page(k))).body;
+      const writeKey = writeKeyOf(page, variant.action(k))!;
+      const before = variant.written(k, writeKey);
+      h.emulator.faults.set({
+        statusAfterHandling: 500,
+        pathPrefix: variant.writes(k),
+        method: 'POST',
+        times: 1,
+        onArrival: failEveryRead,
+      });
+      const failed = await variant.send(k, page);
+      const failedPage = await failed.text();
+      expect(failed.status).to.equal(502);
+      expectKept(failedPage, variant, writeKey, variant.unconfirmed);
+      expect(failedPage).to.not.contain('Laptop screen flickers');
+      h.emulator.faults.clear();
+      const again = await variant.send(k, failedPage);
+      expect([again.status, again.headers.get('location')]).to.deep.equal([
+        303,
+        `/requests/${k}?${variant.done}=1`,
+      ]);
+      expect(variant.written(k, writeKey) - before, `${what} written`).to.equal(1);
+    });
+
+    it(`keeps ${what} sent again while its first post is still writing`, async () => {
+      const k = key();
+      const page = (await alice.text(variant.page(k))).body;
+      const writeKey = writeKeyOf(page, variant.action(k))!;
+      const release = holdNextWrite(h, variant.writes(k));
+      try {
+        const first = variant.send(k, page);
+        await eventually(async () => h.emulator.faults.hits()[0] === 1, 'the first write held at Atlassian');
+        // The second post's own look at the request's visibility is answered (it searches once); every
+        // search after it fails, the page's first: the request cannot be read for its page.
+        h.emulator.faults.add({ pathPrefix: '/rest/api/3/search', method: 'POST', times: 1 });
+        h.emulator.faults.add({ pathPrefix: '/rest/api/3/search', method: 'POST', status: 503 });
+        const again = await variant.send(k, page);
+        expect(again.status).to.equal(409);
+        expectKept(await again.text(), variant, writeKey, variant.stillWriting);
+        h.emulator.faults.set();
+        release();
+        expect((await first).status).to.equal(303);
+      } finally {
+        release();
+      }
+    });
+  }
+
+  it('answers a customer who may not see the request as for a request that does not exist', async () => {
+    const dana = await signIn(h, 'dana@globex.test');
+    const csrf = csrfOf((await dana.text('/profile')).body);
+    await failEveryRead();
+    const answer = async (k: string) => {
+      const res = await dana.post(comment.action(k), {
+        _csrf: csrf,
+        _write: 'jsmsso0123456789abcdef01234567',
+        body: TEXT,
+      });
+      // What differs between any two answers: the key asked for, the CSP nonce, the answer's reference.
+      const page = (await res.text())
+        .replaceAll(k, 'KEY')
+        .replace(/nonce="[^"]*"/g, 'nonce=""')
+        .replace(/data-reference>[^<]*</g, 'data-reference><');
+      return { status: res.status, page };
+    };
+    const hers = await answer(key());
+    const nobodys = await answer('HELP-98765');
+    expect(hers).to.deep.equal(nobodys);
+    expect(hers.page).to.not.contain(UNREADABLE);
+    expect(hers.page).to.not.contain(TEXT);
+  });
+});
