@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Registry } from 'prom-client';
 import { type TenantLabels, tenantLabels, tenantMetrics } from '../common/metrics.js';
+import type { AttemptStatus } from './atlassian/http.js';
 
 /**
  * Portal metrics: refusals by reason code, Atlassian calls by outcome and latency, and page
@@ -12,7 +13,7 @@ export interface PortalTelemetry {
   /** A request the portal could not serve (5xx of its own, not Atlassian's): its flow store, a bug. */
   failed(reason: string): void;
   /** An HTTP attempt to Atlassian, or (`busy`) a call the tenant's bulkhead did not send. */
-  atlassianCall(method: string, status: number | 'timeout' | 'network' | 'busy', seconds: number): void;
+  atlassianCall(method: string, status: number | AttemptStatus, seconds: number): void;
   /** Express middleware: observes each response's time under its matched route. */
   timePages(req: Request, res: Response, next: NextFunction): void;
   /** A call repeated: `read` by the transport, `write` under its write key (portal/write-once.ts). */

@@ -1,7 +1,8 @@
 // A loopback TCP forwarder a test can cut: the network fault a real API server does not make on
 // demand. `cut` drops every connection through it and holds the ones opened after, unanswered, until
 // `resume` forwards them: the client's next request waits in between, while the test changes the
-// world behind its back. `refuse` stops it listening, as a server gone down: a new connection is
+// world behind its back; `hold` holds new ones only, those open go on (a TLS handshake, never
+// answered, that never ends). `refuse` stops it listening, as a server gone down: a new connection is
 // refused by the kernel, before any byte of a request is written. Bytes pass through untouched (TLS
 // stays end to end).
 import { connect, createServer, type Socket } from 'node:net';
@@ -10,6 +11,8 @@ export interface CuttableForward {
   port: number;
   /** Destroys every connection through the forwarder and holds new ones until `resume`. */
   cut(): void;
+  /** Holds new connections, accepted and unanswered, until `resume`; those open go on. */
+  hold(): void;
   /**
    * Connections opened since `cut` and held. Counted, not looked at: a held socket is paused, so
    * whether the client has given up on it shows only by chance, and a test asks whether a request
@@ -59,13 +62,17 @@ export async function cuttableForward(
       heldSinceCut += 1;
     } else forward(inbound);
   });
+  const hold = () => {
+    waiting ??= [];
+    heldSinceCut = 0;
+  };
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as { port: number }).port;
   return {
     port,
+    hold,
     cut() {
-      waiting ??= [];
-      heldSinceCut = 0;
+      hold();
       for (const socket of open) socket.destroy();
     },
     held: () => heldSinceCut,

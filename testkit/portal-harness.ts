@@ -21,8 +21,8 @@ import { canonicalText } from '../common/saml/canonical-xml.js';
 import { inflateRedirectPayload } from '../common/saml/deflate.js';
 import { logoutResponse, signEnveloped, signedRedirectUrl } from '../common/saml/index.js';
 import {
-  type JsmEmulatorOptions,
   type RunningJsmEmulator,
+  type StartJsmEmulatorOptions,
   startJsmEmulator,
 } from '../dev/jsm-emulator/emulator.js';
 import { accountIdFor } from '../dev/jsm-emulator/state.js';
@@ -127,7 +127,8 @@ const GENEROUS_LIMITS = {
 export interface HarnessOptions {
   /** The flow store (default: the test Redis, under a prefix of this tenant's own). */
   store?: FlowStore;
-  emulator?: JsmEmulatorOptions;
+  /** The emulator's options: its port and host are the harness's. */
+  emulator?: Omit<StartJsmEmulatorOptions, 'port' | 'host'>;
   spec?: Record<string, unknown>;
   portal?: Record<string, unknown>;
   atlassian?: Record<string, unknown>;

@@ -12,6 +12,14 @@ import { pageDeadline, pageTimedOut } from './page-budget.js';
 import { type Shape, shapeMismatch } from './shapes.js';
 
 /**
+ * An attempt that had no answer, as counted (metrics): its deadline passed (`timeout`) or its
+ * connection was lost (`network`) once its request may have gone out; `unsent`: it failed before
+ * its request was handed to a connection, the deadline passing while connecting included (ADR 0402);
+ * `busy`: not sent, the tenant's bulkhead had no slot in time.
+ */
+export type AttemptStatus = CallFailure | 'unsent' | 'busy';
+
+/**
  * The transport under the Atlassian client: Basic auth with the service account, a bulkhead (a
  * concurrency and a rate limit of this tenant's own, with a bounded wait), one deadline per call
  * (`timeoutMs` from its start: its retries and their waits fit in it, ADR 0178), cut to what is
@@ -43,12 +51,7 @@ export interface TransportOptions {
    * Called once per HTTP attempt (metrics, bench), with the seconds until the answer's headers; and
    * with `busy` for a call not sent because the bulkhead had no slot in time (the seconds it waited).
    */
-  onCall?: (
-    method: string,
-    path: string,
-    status: number | 'timeout' | 'network' | 'busy',
-    seconds: number,
-  ) => void;
+  onCall?: (method: string, path: string, status: number | AttemptStatus, seconds: number) => void;
   /**
    * The fetch to use: common/tls createTlsFetch in the portal (verified TLS, tenant CA bundle, and
    * a bound on how much of an answer is read: `maxResponseBytes`).
@@ -160,8 +163,11 @@ function headerRecord(headers: Headers): Record<string, string> {
   return out;
 }
 
+/** How an attempt failed without an answer: its deadline passed, or its connection failed or was lost. */
+type CallFailure = 'timeout' | 'network';
+
 /** An attempt not made: its page's deadline passed while it waited for a bulkhead slot. */
-const PAGE_SPENT = { failure: 'timeout', cause: undefined } as const;
+const PAGE_SPENT = { failure: 'timeout', sentNothing: true, cause: undefined } as const;
 
 export class AtlassianTransport {
   readonly #options: Required<
@@ -249,18 +255,20 @@ export class AtlassianTransport {
             o.onCall?.(method, path, 'busy', Number(process.hrtime.bigint() - waiting) / 1e9);
           throw err;
         });
-      sentNothing &&= outcome.failure === 'unsent';
       if (outcome.failure) {
+        sentNothing &&= outcome.sentNothing;
         const timedOut = outcome.failure === 'timeout';
         const wait = backoffMs(attempt, o);
         // An attempt that sent nothing is asked again as a read is, a write too: it cannot be made
         // twice by an attempt Atlassian never received.
         if ((idempotent || sentNothing) && attempt < o.maxRetries && fitsDeadline(wait)) {
           await o.sleep(wait);
-          o.onRetry?.(outcome.failure);
+          o.onRetry?.(outcome.sentNothing ? 'unsent' : outcome.failure);
           continue;
         }
         if (timedOut && pageBound) throw pageTimedOut(outcome.cause);
+        // A timeout whose every attempt was still connecting (a TLS handshake that never ended, a
+        // connect unanswered) sent nothing either: a timeout, and not done (ADR 0402).
         throw new AtlassianError(timedOut ? 'ATLASSIAN_TIMEOUT' : 'ATLASSIAN_UNREACHABLE', 0, {
           cause: outcome.cause,
           ...(sentNothing ? { sentNothing } : {}),
@@ -348,7 +356,7 @@ export class AtlassianTransport {
     { raw, maxResponseBytes, seeOther }: CallOptions,
   ): Promise<
     | { failure?: undefined; response: Response; text: string | undefined }
-    | { failure: 'timeout' | 'network' | 'unsent'; cause: unknown }
+    | { failure: CallFailure; sentNothing: boolean; cause: unknown }
   > {
     const o = this.#options;
     // A call whose answer is read here goes as a single exchange (createTlsFetch takes
@@ -391,12 +399,13 @@ export class AtlassianTransport {
         });
       } catch (err) {
         if (outboundBoundMet(err)) throw err;
-        const timedOut = (err as Error).name === 'TimeoutError';
-        o.onCall?.(method, path, timedOut ? 'timeout' : 'network', elapsed());
-        // A timeout stays one: the deadline is spent, whatever was sent. A See Other's hop not sent
-        // follows a request that was.
-        const failure = timedOut ? 'timeout' : unsent && to === url ? 'unsent' : 'network';
-        return { failure, cause: err } as const;
+        const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
+        // Never handed to a connection (refused, a name not found, a TLS handshake failed, or still
+        // connecting when the deadline passed): nothing of it reached Atlassian (ADRs 0397, 0402).
+        // A See Other's hop not sent follows a request that was.
+        const sentNothing = unsent && to === url;
+        o.onCall?.(method, path, sentNothing ? 'unsent' : failure, elapsed());
+        return { failure, sentNothing, cause: err } as const;
       }
     };
     try {
@@ -406,7 +415,12 @@ export class AtlassianTransport {
         await response.body?.cancel();
         o.onCall?.(method, path, 303, elapsed());
         const target = seeOtherTarget(response.headers.get('location'), at, o.siteUrl);
-        if (!target) return { failure: 'network', cause: new Error('303 without a usable Location') };
+        if (!target)
+          return {
+            failure: 'network',
+            sentNothing: false,
+            cause: new Error('303 without a usable Location'),
+          };
         at = target.href;
         // A 303 is followed with a GET (RFC 9110 15.4.4). The service account's credentials go to the
         // site only: a file store's URL carries its own.
@@ -422,7 +436,11 @@ export class AtlassianTransport {
         // ATLASSIAN_UNREACHABLE), its Location never asked for.
         await response.body?.cancel();
         o.onCall?.(method, path, 'network', elapsed());
-        return { failure: 'network', cause: new Error(`unexpected redirect (${response.status})`) };
+        return {
+          failure: 'network',
+          sentNothing: false,
+          cause: new Error(`unexpected redirect (${response.status})`),
+        };
       }
       o.onCall?.(method, path, response.status, elapsed());
       if (raw && response.ok) {
@@ -436,7 +454,7 @@ export class AtlassianTransport {
         if (outboundBoundMet(err)) throw err;
         // The headers came within the timeout but the body did not (or the connection broke).
         const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
-        return { failure, cause: err };
+        return { failure, sentNothing: false, cause: err };
       }
     } finally {
       form?.abort(new DOMException('the exchange is over: nothing more of the form is sent', 'AbortError'));

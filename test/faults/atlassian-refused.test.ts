@@ -4,9 +4,8 @@
 // the post said "We could not confirm whether your comment was added" and held the form 30 s (ADR
 // 0393), though nothing could have been made. Now the call is asked again at once, as a read is, and
 // still refused it is said not added, the claim released: the same form writes it once (ADR 0397).
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { expect } from 'chai';
-import type { FaultRule } from '../../dev/jsm-emulator/faults.js';
+import { closedAfter, EVERY_CALL_CLOSES } from '../../testkit/closed-connections.js';
 import { type CuttableForward, cuttableForward } from '../../testkit/cuttable-forward.js';
 import {
   type Browser,
@@ -16,21 +15,6 @@ import {
   startHarness,
   writeKeyOf,
 } from '../../testkit/portal-harness.js';
-
-/** The answer to `req` closes its connection (`Connection: close`): undici drops it once answered. */
-function closedAfter(req: IncomingMessage): void {
-  (req as IncomingMessage & { res: ServerResponse }).res.setHeader('connection', 'close');
-}
-
-/**
- * Every call on a connection of its own: none is left open for a later call to reuse, so a call made
- * while the site is down connects, and is refused.
- */
-const EVERY_CALL_CLOSES: FaultRule = {
-  onArrival: async (req) => {
-    closedAfter(req);
-  },
-};
 
 /** The transport's retries of a call, here as in production. */
 const RETRIES = 3;
@@ -52,7 +36,7 @@ describe('faults: Atlassian refusing the connection of a write', () => {
         onCall: (method, path, status) => {
           // Back before the page is drawn again, which reads the request (a listen on an address
           // starts at the next tick, before any later call connects).
-          if (method === 'POST' && path.endsWith('/comment') && status === 'network' && --downFor === 0)
+          if (method === 'POST' && path.endsWith('/comment') && status === 'unsent' && --downFor === 0)
             void forward.admit();
         },
       },

@@ -255,6 +255,23 @@ describe('outbound TLS client (createTlsFetch)', () => {
     }
   });
 
+  it('says nothing was sent of a write whose TLS handshake outlasted its deadline, and not of one timed out once sent, on both paths', async () => {
+    const silent = await startSilentServer();
+    cleanups.push(() => silent.close());
+    const server = await serve(ca.issue({ hosts: LOCALHOST }));
+    for (const init of WRITES) {
+      const timedOut = { ...init, signal: AbortSignal.timeout(200) };
+      const handshaking = await unsentOf((more) =>
+        tlsFetch(`https://127.0.0.1:${silent.port}/`, { ...timedOut, ...more }),
+      );
+      expect(handshaking.unsent, handshaking.code).to.equal(true);
+      const stalled = await unsentOf((more) =>
+        tlsFetch(`${server.url}/stall`, { ...init, signal: AbortSignal.timeout(200), ...more }),
+      );
+      expect(stalled.unsent, stalled.code).to.equal(false);
+    }
+  });
+
   it('never says nothing was sent of a write whose connection is cut once it went out, on both paths', async () => {
     const server = await serve(ca.issue({ hosts: LOCALHOST }));
     for (const init of WRITES) {

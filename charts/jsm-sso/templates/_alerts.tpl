@@ -74,7 +74,7 @@ groups:
       - alert: JsmSsoAtlassianErrors
         expr: |
           (
-            sum by (tenant) (rate(jsm_sso_portal_atlassian_calls_total{status=~"429|5..|timeout|network|busy"}[10m]))
+            sum by (tenant) (rate(jsm_sso_portal_atlassian_calls_total{status=~"429|5..|timeout|network|unsent|busy"}[10m]))
             /
             sum by (tenant) (rate(jsm_sso_portal_atlassian_calls_total[10m]))
           ) > {{ $r.atlassianErrorRatio }}
