@@ -45,7 +45,7 @@ export function requestUnreadablePage(
     form.files === undefined
       ? ''
       : html`<label for="kept-files">${form.files === 'one' ? t('request.attachFile', { size }) : t('request.attachToComment', { max: MAX_COMMENT_FILES, size })}</label>
-      <input id="kept-files" type="file" name="attachment"${form.files === 'many' ? html` multiple` : ''}${form.files === 'one' ? html` required` : ''} accept="${ACCEPTED_UPLOADS}">`;
+      <input id="kept-files" type="file" name="attachment"${form.files === 'many' ? html` multiple=""` : ''}${form.files === 'one' ? html` required=""` : ''} accept="${ACCEPTED_UPLOADS}">`;
   return layout(
     ctx,
     t('request.unreadable.title'),
@@ -59,7 +59,7 @@ export function requestUnreadablePage(
         form.text === undefined
           ? ''
           : html`<label for="kept-text">${form.action === 'transition' ? t('transition.comment') : t('request.addComment')}</label>
-      <textarea id="kept-text" name="body"${form.action === 'comment' ? html` required` : ''} maxlength="${MAX_TYPED_TEXT}">${form.text}</textarea>`
+      <textarea id="kept-text" name="body"${form.action === 'comment' ? html` required=""` : ''} maxlength="${MAX_TYPED_TEXT}">${form.text}</textarea>`
       }
       ${files}
       <p><button type="submit">${t('request.unreadable.send')}</button> <a href="${page}">${t('request.unreadable.open')}</a></p>
