@@ -151,10 +151,11 @@ const SAML_STATUS_FOR_REFUSAL: Record<IdpRefusalKind, string> = {
 
 /**
  * How far a login callback is shown to continue its flow: not yet; sent by the browser that started
- * it (its flow cookie came along, for a backend whose callback carries it); or the IdP's answer
- * accepted by the backend as its own for this flow.
+ * it (its flow cookie came along, for a backend whose callback carries it); the IdP's answer verified
+ * by the backend as its own for this flow, nothing yet written (an upstream SAML IdP's, ADR 0403); or
+ * that answer accepted.
  */
-type CallbackShown = 'unchecked' | 'this-browser' | 'accepted';
+type CallbackShown = 'unchecked' | 'this-browser' | 'verified' | 'accepted';
 
 /** One party that may answer a request on a path: a backend's endpoint, or the frontend's. */
 interface Candidate {
@@ -566,7 +567,9 @@ export async function createBrokerApp(
       // The IdP's calls for this answer share one budget (ADR 0276), each still within its own deadline.
       const budget = signInBudget(signInBudgetMs);
       const completion = await backend
-        .finishLogin(request, backendState, budget)
+        .finishLogin(request, backendState, budget, () => {
+          shown = 'verified';
+        })
         .finally(() => budget.release());
       shown = 'accepted';
       const asserted = completion.subject.authnContextClassRef ?? AUTHN_CONTEXT_UNSPECIFIED;
@@ -619,9 +622,10 @@ export async function createBrokerApp(
    * was accepted (authority, verified e-mail, the NameID, the assertion's size, the IdP session ended):
    * a passive request may show the customer nothing (core 3.4.1, profiles 4.1.4.2), so its ACS hears
    * AuthnFailed (ADR 0380); and a fault once the callback is shown to be the flow's, from its browser
-   * or by an accepted answer (faultStatusOf, ADR 0391). The page stays for what is not shown to
-   * continue the flow (a forged or replayed callback, another browser's, another IdP's, an answer not
-   * yet accepted: nothing is signed in reply to what anyone may send).
+   * or by an answer verified or accepted (faultStatusOf, ADR 0391, 0403). The page stays for what is
+   * not shown to continue the flow (a forged or replayed callback, another browser's, another IdP's,
+   * an answer not yet verified: nothing is signed in reply to what anyone may send), and for a refusal
+   * of an answer verified but not accepted (its replay).
    */
   function refusalStatusOf(
     err: unknown,

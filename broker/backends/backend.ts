@@ -319,9 +319,16 @@ export interface Backend {
   /**
    * Checks the IdP's answer against the state `startLogin` returned; throws IdpRefusal for the IdP's
    * own "no". The IdP calls it waits for are within `budget` (the callback's, ADR 0276; none given,
-   * each call's own deadline only).
+   * each call's own deadline only). A backend whose callback is not `browserBound` calls `verified`
+   * once the answer is shown to be the IdP's own for this flow and before it writes anything: the
+   * callback carries nothing else that ties it to the flow (ADR 0403).
    */
-  finishLogin(request: EndpointRequest, state: string, budget?: SignInBudget): Promise<LoginCompletion>;
+  finishLogin(
+    request: EndpointRequest,
+    state: string,
+    budget?: SignInBudget,
+    verified?: () => void,
+  ): Promise<LoginCompletion>;
   /**
    * Ends the session at the IdP: where to send the browser (carrying `logoutId` back) and the
    * backend's state for the answer; undefined when the IdP cannot end sessions.

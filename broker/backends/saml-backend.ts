@@ -6,6 +6,7 @@ import {
   authnRequest,
   buildSpMetadata,
   decodePostedMessage,
+  type ExpectedResponse,
   type IdpMetadata,
   type LogoutOutcome,
   logoutRequest,
@@ -24,8 +25,9 @@ import {
   STATUS_REQUEST_DENIED,
   sameNameIdentifier,
   signedRedirectUrl,
+  useAssertionOnce,
   type ValidatedAssertion,
-  validateSamlResponse,
+  verifySamlResponse,
 } from '../../common/saml/index.js';
 import type { Sealer } from '../../common/sealer.js';
 import type { DecryptionCredential } from '../decryption-credential.js';
@@ -450,30 +452,29 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       return { redirectUrl, state: encodeState(pending) };
     },
 
-    async finishLogin(request, state, budget) {
+    async finishLogin(request, state, budget, verified) {
       // The request ID lives only in the flow, which the frontend consumed: a second Response for
-      // the same flow finds no flow, and the Assertion ID is marked used by validateSamlResponse.
+      // the same flow finds no flow, and the Assertion ID is marked used once verified.
       const { requestId, authenticatedAfter } = decodeState<PendingAuthnRequest>(state);
       const xml = decodePostedMessage(request.form?.get('SAMLResponse') ?? '');
       try {
-        const assertion = await withIdpCertificates(
-          (idp) =>
-            validateSamlResponse(
-              xml,
-              {
-                idpEntityId: idp.entityId,
-                idpCertificatesPem: idp.signingCertificatesPem,
-                spEntityId: entityId,
-                acsUrl,
-                inResponseTo: requestId,
-                now: now(),
-                decryptionKeys,
-                soleSamlIdp: options.soleSamlIdp,
-              },
-              options.context.store,
-            ),
-          budget,
-        );
+        const { assertion, expected } = await withIdpCertificates(async (idp) => {
+          const expected: ExpectedResponse = {
+            idpEntityId: idp.entityId,
+            idpCertificatesPem: idp.signingCertificatesPem,
+            spEntityId: entityId,
+            acsUrl,
+            inResponseTo: requestId,
+            now: now(),
+            decryptionKeys,
+            soleSamlIdp: options.soleSamlIdp,
+          };
+          return { assertion: verifySamlResponse(xml, expected), expected };
+        }, budget);
+        // Signed by the IdP, in response to this flow's request, for this SP: a fault from here on
+        // (the marker's write) is the flow's, which the POST, without the flow cookie, cannot show.
+        verified?.();
+        await useAssertionOnce(options.context.store, assertion, expected);
         const authnInstant = assertion.authnInstant && assertion.authnInstant.getTime() / 1000;
         // Held to the IdP clock tolerance of the OIDC path, not to the assertion's clock skew (ADR 0380).
         if (authenticatedAfter !== undefined && !authenticatedSince(authnInstant, authenticatedAfter)) {

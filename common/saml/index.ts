@@ -77,8 +77,10 @@ export {
   type ExpectedResponse,
   type NameIdQualifiers,
   type ProxyRestriction,
+  useAssertionOnce,
   type ValidatedAssertion,
   validateSamlResponse,
+  verifySamlResponse,
 } from './response.js';
 export { type SignEnvelopedOptions, signEnveloped, verifyEnvelopedSignature } from './signature.js';
 export {

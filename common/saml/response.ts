@@ -117,21 +117,29 @@ interface Context {
 }
 
 /**
- * Validates a SAML 2.0 Web SSO Response (profiles 4.1.4.3) for the flow that sent `inResponseTo`.
- * Each check is a named function below, run in order; the first failure is thrown as a SamlError.
- * Values are read only from signature-verified elements (as returned by verifyEnvelopedSignature).
- * The assertion ID is then recorded in `replay` until it expires, so it is accepted once.
+ * Validates a SAML 2.0 Web SSO Response (profiles 4.1.4.3) for the flow that sent `inResponseTo`:
+ * `verifySamlResponse`, then the assertion ID recorded in `replay` until it expires, so it is
+ * accepted once (`useAssertionOnce`).
  */
 export async function validateSamlResponse(
   xml: string,
   expected: ExpectedResponse,
   replay: FlowStore,
 ): Promise<ValidatedAssertion> {
-  const skew = expected.clockSkewSeconds ?? MAX_CLOCK_SKEW_SECONDS;
-  if (!(skew >= 0 && skew <= MAX_CLOCK_SKEW_SECONDS)) {
-    throw new RangeError(`clockSkewSeconds must be between 0 and ${MAX_CLOCK_SKEW_SECONDS}`);
-  }
-  const ctx: Context = { expected, now: (expected.now ?? new Date()).getTime(), skewMs: skew * 1000 };
+  const assertion = verifySamlResponse(xml, expected);
+  await useAssertionOnce(replay, assertion, expected);
+  return assertion;
+}
+
+/**
+ * Every check of `validateSamlResponse` but the one-time use, writing nothing: the Response and its
+ * Assertion signed by the IdP, answering `inResponseTo`, for this SP, within their times. Each check is
+ * a named function below, run in order; the first failure is thrown as a SamlError. Values are read
+ * only from signature-verified elements (as returned by verifyEnvelopedSignature). A caller that must
+ * know an answer is the IdP's own for its flow before anything is written learns it here (ADR 0403).
+ */
+export function verifySamlResponse(xml: string, expected: ExpectedResponse): ValidatedAssertion {
+  const ctx = contextOf(expected);
   const doc = parseSamlXml(xml);
   const original = checkResponseElement(doc);
   const response = verifyResponseSignatureIfPresent(doc, original, ctx);
@@ -152,17 +160,37 @@ export async function validateSamlResponse(
   // Decrypted, when encrypted, before the assertion is recorded as used: a refused one is not spent.
   const attributes = readAttributes(assertion, decryptionOf(ctx));
   const notOnOrAfter = new Date(Math.min(confirmationEnd, conditions.notOnOrAfter ?? confirmationEnd));
-  const assertionId = attribute(assertion, 'ID')!;
-  await checkOneTimeUse(replay, issuer, assertionId, notOnOrAfter, ctx);
   return {
     issuer,
     ...nameId,
     ...authn,
     attributes,
     notOnOrAfter,
-    assertionId,
+    assertionId: attribute(assertion, 'ID')!,
     ...(conditions.proxyRestriction ? { proxyRestriction: conditions.proxyRestriction } : {}),
   };
+}
+
+/**
+ * Profiles 4.1.4.5: the verified assertion's ID marked used in `replay` (shared by all replicas) until
+ * the time checks refuse it anyway; SAML_REPLAY when it already was.
+ */
+export async function useAssertionOnce(
+  replay: FlowStore,
+  assertion: ValidatedAssertion,
+  expected: ExpectedResponse,
+): Promise<void> {
+  const ctx = contextOf(expected);
+  const ttlSeconds = (assertion.notOnOrAfter.getTime() + ctx.skewMs - ctx.now) / 1000;
+  await useOnce(replay, 'assertion', assertion.issuer, assertion.assertionId, ttlSeconds);
+}
+
+function contextOf(expected: ExpectedResponse): Context {
+  const skew = expected.clockSkewSeconds ?? MAX_CLOCK_SKEW_SECONDS;
+  if (!(skew >= 0 && skew <= MAX_CLOCK_SKEW_SECONDS)) {
+    throw new RangeError(`clockSkewSeconds must be between 0 and ${MAX_CLOCK_SKEW_SECONDS}`);
+  }
+  return { expected, now: (expected.now ?? new Date()).getTime(), skewMs: skew * 1000 };
 }
 
 function checkResponseElement(doc: Document): Element {
@@ -528,21 +556,4 @@ function readAuthnStatement(
     );
   }
   return out;
-}
-
-/** One-time use (profiles 4.1.4.5): the assertion ID is remembered until the assertion expires. */
-async function checkOneTimeUse(
-  replay: FlowStore,
-  issuer: string,
-  assertionId: string,
-  notOnOrAfter: Date,
-  ctx: Context,
-): Promise<void> {
-  await useOnce(
-    replay,
-    'assertion',
-    issuer,
-    assertionId,
-    (notOnOrAfter.getTime() + ctx.skewMs - ctx.now) / 1000,
-  );
 }

@@ -10,7 +10,12 @@ import type { AddressInfo } from 'node:net';
 import type { SAML } from '@node-saml/node-saml';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { STATUS_NO_AVAILABLE_IDP, STATUS_RESPONDER } from '../../common/saml/index.js';
+import type { RedisFlowStore } from '../../common/flowstore/index.js';
+import {
+  inflateRedirectPayload,
+  STATUS_NO_AVAILABLE_IDP,
+  STATUS_RESPONDER,
+} from '../../common/saml/index.js';
 import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
 import {
   type BrokerUnderTest,
@@ -29,11 +34,22 @@ import {
   serveBrokerFor,
   signedStatusCodes,
   tenantFor,
+  toUpstreamIdp,
 } from '../../testkit/broker-harness.js';
 import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
+import { makeKeyPair } from '../../testkit/keys.js';
 import { type LocalRedis, startLocalRedis, whileStalled } from '../../testkit/local-redis.js';
 import { connectedFlowStore } from '../../testkit/redis.js';
-import { upstreamMetadataBehindProxy, upstreamSamlIdpDocAt } from '../broker/upstream-saml.js';
+import {
+  answerAuthnRequest,
+  answeredAtBrokerAcs,
+  brokerSpAt,
+  postToBrokerAcs,
+  type UpstreamIdp,
+  upstreamIdp,
+  upstreamMetadataBehindProxy,
+  upstreamSamlIdpDocAt,
+} from '../broker/upstream-saml.js';
 
 const IDP_TIMEOUT_MS = 1000;
 
@@ -134,6 +150,19 @@ describe('faults: a passive sign-in meeting a fault after its flow was taken (AD
 
   const NO_AVAILABLE_IDP = [STATUS_RESPONDER, STATUS_NO_AVAILABLE_IDP];
 
+  /**
+   * `act` while Redis's ACL lets the broker read anything and take flows and their state, and refuses
+   * every other write (NOPERM): a session, an assertion's one-time marker.
+   */
+  async function whileOnlyFlowsTaken<T>(act: () => Promise<T>): Promise<T> {
+    await admin.acl('SETUSER', 'default', 'resetkeys', '%R~*', '~*:flow:*', '~*:state:*');
+    try {
+      return await act();
+    } finally {
+      await admin.acl('SETUSER', 'default', 'resetkeys', '~*');
+    }
+  }
+
   for (const { fault, method, pathPrefix, what } of [
     { fault: 'stall', method: 'POST', pathPrefix: '/token', what: 'the token endpoint never answers' },
     { fault: 'reset', method: 'POST', pathPrefix: '/token', what: 'the IdP resets the token call (stopped)' },
@@ -175,14 +204,13 @@ describe('faults: a passive sign-in meeting a fault after its flow was taken (AD
     const callbackUrl = await passiveCallbackUrl(browser, portal, 'rs-refused');
     const sessions = async () => (await admin.keys('*:session:*')).sort();
     const sessionsBefore = await sessions();
-    // Its ACL user may still take the flow and its state, and write nothing else (NOPERM).
-    await admin.acl('SETUSER', 'default', 'resetkeys', '%R~*', '~*:flow:*', '~*:state:*');
     const from = broker.logs.length;
-    try {
-      await expectAnsweredAtAcs(await browser.request(callbackUrl), portal, 'rs-refused', [STATUS_RESPONDER]);
-    } finally {
-      await admin.acl('SETUSER', 'default', 'resetkeys', '~*');
-    }
+    await expectAnsweredAtAcs(
+      await whileOnlyFlowsTaken(() => browser.request(callbackUrl)),
+      portal,
+      'rs-refused',
+      [STATUS_RESPONDER],
+    );
     expect(broker.logs.slice(from).find((l) => l['event'] === 'broker.unavailable')).to.include({
       reason: 'FLOW_STORE_REFUSED',
       redisError: 'NOPERM',
@@ -224,6 +252,109 @@ describe('faults: a passive sign-in meeting a fault after its flow was taken (AD
       expect(metadata.proxy.hits()).to.deep.equal([1]);
       expect(samlBroker.logs.findLast((l) => l['event'] === 'broker.unavailable')).to.include({
         reason: 'SAML_METADATA_UNAVAILABLE',
+      });
+    });
+  });
+
+  describe('at an upstream SAML IdP’s callback, a cross-site POST without the flow cookie (ADR 0403)', () => {
+    // The callback's metadata reads (one after a signature no listed certificate verifies) are cut by
+    // the sign-in budget well before their own deadline: a stalled read ends the sign-in as a fault.
+    const SIGN_IN_BUDGET_MS = 1000;
+    let upstream: UpstreamIdp;
+    let metadata: Awaited<ReturnType<typeof upstreamMetadataBehindProxy>>;
+    let samlStore: RedisFlowStore;
+    let samlBroker: BrokerUnderTest;
+    before(async () => {
+      // The IdP whose certificate the metadata lists (the same key pair).
+      upstream = upstreamIdp();
+      metadata = await upstreamMetadataBehindProxy();
+      samlStore = await connectedFlowStore('acme-saml', redis.url);
+      samlBroker = await serveBrokerFor([upstreamSamlIdpDocAt(metadata.url)], pki, samlStore, {
+        idpTimeoutMs: 5 * SIGN_IN_BUDGET_MS,
+        signInBudgetMs: SIGN_IN_BUDGET_MS,
+      });
+    });
+    afterEach(() => metadata.proxy.clear());
+    after(async () => {
+      await samlBroker?.close();
+      await samlStore?.close();
+      await metadata?.close();
+    });
+
+    /** The portal's passive request, sent on by the broker: the browser, the portal and the redirect to the IdP. */
+    async function passiveAtUpstream(relayState: string) {
+      const browser = new Browser();
+      const portal = portalSp(samlBroker.url, pki);
+      portal.options.passive = true;
+      const redirectUrl = await toUpstreamIdp(browser, portal, relayState);
+      expect(inflateRedirectPayload(new URL(redirectUrl).searchParams.get('SAMLRequest')!)).to.include(
+        'IsPassive="true"',
+      );
+      return { browser, portal, redirectUrl, signIn: { browser, brokerUrl: samlBroker.url, idp: upstream } };
+    }
+
+    const assertionMarkers = () => admin.keys('*:saml-assertion:*');
+
+    it('answers the ACS a signed Responder with no second-level status when Redis refuses the verified answer’s one-time marker', async () => {
+      const { portal, redirectUrl, signIn } = await passiveAtUpstream('rs-saml-marker');
+      const markersBefore = await assertionMarkers();
+      const from = samlBroker.logs.length;
+      const page = await whileOnlyFlowsTaken(() => answeredAtBrokerAcs(signIn, redirectUrl));
+      await expectAnsweredAtAcs(page, portal, 'rs-saml-marker', [STATUS_RESPONDER]);
+      const lines = samlBroker.logs.slice(from);
+      expect(lines.find((l) => l['event'] === 'broker.unavailable')).to.include({
+        reason: 'FLOW_STORE_REFUSED',
+        redisError: 'NOPERM',
+      });
+      expect(lines.find((l) => l['event'] === 'broker.login')).to.include({
+        result: 'error',
+        reason: 'FLOW_STORE_REFUSED',
+      });
+      expect(await assertionMarkers(), 'no marker written').to.deep.equal(markersBefore);
+    });
+
+    it('keeps the 500 page for the same fault under an active request', async () => {
+      const browser = new Browser();
+      const redirectUrl = await toUpstreamIdp(browser, portalSp(samlBroker.url, pki), 'rs-saml-active');
+      const page = await whileOnlyFlowsTaken(() =>
+        answeredAtBrokerAcs({ browser, brokerUrl: samlBroker.url, idp: upstream }, redirectUrl),
+      );
+      await expectPage(page, 500, 'FLOW_STORE_REFUSED');
+    });
+
+    describe('attacks: nothing is signed for an answer not verified as the IdP’s for this flow, Redis refusing writes', () => {
+      it('keeps the 502 page for an answer signed with a key the metadata does not list, whose metadata read again passes the sign-in budget', async () => {
+        const { redirectUrl, signIn } = await passiveAtUpstream('rs-saml-forged');
+        metadata.proxy.add({ fault: 'stall', method: 'GET', pathPrefix: '/saml-metadata' });
+        const attacker = upstreamIdp({ key: makeKeyPair('attacker') });
+        const page = await whileOnlyFlowsTaken(() =>
+          answeredAtBrokerAcs({ ...signIn, idp: attacker }, redirectUrl),
+        );
+        await expectPage(page, 502, 'IDP_SIGN_IN_TIMEOUT');
+        expect(metadata.proxy.hits(), 'the metadata was read again').to.deep.equal([1]);
+      });
+
+      it('keeps the page for an answer the IdP signed for another passive request, posted with this flow’s RelayState', async () => {
+        const mine = await passiveAtUpstream('rs-saml-mine');
+        const other = await passiveAtUpstream('rs-saml-other');
+        const sp = await brokerSpAt(samlBroker.url);
+        const answer = await answerAuthnRequest(upstream, sp, other.redirectUrl, samlBroker.url);
+        const ownRelayState = new URL(mine.redirectUrl).searchParams.get('RelayState')!;
+        const page = await whileOnlyFlowsTaken(() =>
+          postToBrokerAcs(mine.browser, samlBroker.url, answer.samlResponse, ownRelayState),
+        );
+        await expectPage(page, 400, 'SAML_IN_RESPONSE_TO_MISMATCH');
+      });
+
+      it('keeps the page for the answer posted again once its flow was answered with the fault status', async () => {
+        const { browser, portal, redirectUrl } = await passiveAtUpstream('rs-saml-replayed');
+        const sp = await brokerSpAt(samlBroker.url);
+        const answer = await answerAuthnRequest(upstream, sp, redirectUrl, samlBroker.url);
+        const post = () => postToBrokerAcs(browser, samlBroker.url, answer.samlResponse, answer.relayState);
+        await expectAnsweredAtAcs(await whileOnlyFlowsTaken(post), portal, 'rs-saml-replayed', [
+          STATUS_RESPONDER,
+        ]);
+        await expectPage(await whileOnlyFlowsTaken(post), 400, 'FLOW_UNKNOWN');
       });
     });
   });
