@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { JsmSsoError } from '../common/errors.js';
+import { contentCoded, declaredPast } from '../common/http/request-body.js';
 
 /** Request parsing at the broker's edge, with limits so no input can exhaust memory. */
 
@@ -34,9 +35,17 @@ function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
+/**
+ * The body as sent, at most `limit` bytes. Refused from its head alone, before a byte is read (and so
+ * before "100 Continue", ADR 0404): a content coding, which the broker does not undo, and a declared
+ * length past the limit.
+ */
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit)
+  if (contentCoded(req))
+    throw new JsmSsoError('HTTP_CONTENT_ENCODING_UNSUPPORTED', 'the request body is compressed', {
+      status: 415,
+    });
+  if (declaredPast(req, limit))
     throw new JsmSsoError('HTTP_BODY_TOO_LARGE', 'the request is too large', { status: 413 });
   const chunks: Buffer[] = [];
   let size = 0;

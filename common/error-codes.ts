@@ -185,6 +185,8 @@ export const BROKER_CODES = {
   HTTP_CLIENT_ABORTED:
     'The client went away, or was cut at the request timeout, before its request body ended (400, a refusal, not an error)',
   HTTP_FORM_EXPECTED: 'A POST endpoint got a body that is not a URL-encoded form (415)',
+  HTTP_CONTENT_ENCODING_UNSUPPORTED:
+    'A form or SOAP body with a Content-Encoding (gzip, deflate, br …): the broker reads bodies as sent and decompresses none, so it is refused before a byte is read (415; ADR 0404)',
   HTTP_SOAP_EXPECTED:
     'A SOAP endpoint got a body that is not a SOAP message: text/xml (or application/soap+xml) expected (415)',
   HTTP_PARAMETER_REPEATED: 'A query or form parameter appears more than once',
@@ -284,7 +286,8 @@ export const PORTAL_CODES = {
   PORTAL_ACTION_APPROVER_ONLY: 'Only an approver of the request may take this action (403)',
   PORTAL_ACTION_INVALID: 'The action form is invalid (400)',
   PORTAL_ARTICLE_NOT_FOUND: 'The article is not offered by a portal desk (404)',
-  PORTAL_BODY_ENCODING: 'The request body has an unsupported encoding (415)',
+  PORTAL_BODY_ENCODING:
+    'The request body has an unsupported encoding: a charset other than UTF-8, or any Content-Encoding (gzip included: the portal decompresses no request, ADR 0404) (415)',
   PORTAL_BODY_INVALID: 'The request body cannot be read (400)',
   PORTAL_BODY_TOO_LARGE: 'The form is larger than 64 KB (413)',
   PORTAL_BODY_TOO_MANY_PARAMETERS: 'The form has more than 100 fields (413)',

@@ -2,7 +2,7 @@
  * What every route shares: rendering a page with the tenant's branding, refusing with a logged
  * reason code, the session guard and the CSRF guard.
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { TenantSpec } from '../common/config/tenant.generated.js';
 import { meaningOf } from '../common/error-codes.js';
 import type { SafeHtml } from '../common/http/html.js';
@@ -10,6 +10,7 @@ import { pageNonce } from '../common/http/security-headers.js';
 import { LOCALES, type Locale } from '../common/i18n/index.js';
 import type { Logger } from '../common/log.js';
 import { cookiePolicy } from './cookies.js';
+import { formBody } from './http/body-parsers.js';
 import { routeTakes } from './http/route-takes.js';
 import { routedPath } from './http/routed-path.js';
 import { forAnotherOriginsPage, sameOrigin } from './http/security.js';
@@ -22,7 +23,7 @@ import { csrfMatches, type Session, sessionTimeoutsOf } from './session.js';
 import type { PortalTelemetry } from './telemetry.js';
 
 export interface PortalWeb {
-  forms: ReturnType<typeof express.urlencoded>;
+  forms: RequestHandler;
   pageContext(res: Response): PageContext;
   send(res: Response, page: SafeHtml, status?: number): void;
   refuse(res: Response, status: number, reason: string, title: string, message: string): void;
@@ -58,6 +59,10 @@ export interface PortalWeb {
   /** The 404 page: no page has this address (or none takes this method at it). */
   notFound(res: Response): void;
 }
+
+/** The portal's own forms: a comment's text is the largest field; none has a hundred fields. */
+const MAX_FORM_BYTES = 64 * 1024;
+const MAX_FORM_PARAMETERS = 100;
 
 /**
  * The POSTs another site sends by design, each guarded by what it carries rather than by its Origin:
@@ -168,7 +173,7 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
     return false;
   };
   return {
-    forms: express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }),
+    forms: formBody(MAX_FORM_BYTES, MAX_FORM_PARAMETERS),
     pageContext,
     send,
     refuse,

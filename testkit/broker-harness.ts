@@ -15,6 +15,7 @@ import { checkTenant } from '../common/config/load.js';
 import { SecretDirectory } from '../common/config/secrets.js';
 import type { FlowStore } from '../common/flowstore/index.js';
 import { MemoryFlowStore } from '../common/flowstore/index.js';
+import { continueWhenBodyRead } from '../common/http/continue-when-read.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { packageRoot } from '../common/paths.js';
 import { type RunningPool, type StartPoolOptions, startPool } from '../common/pool/start.js';
@@ -126,6 +127,8 @@ export async function listenPlaceholder(): Promise<{ server: Server; url: string
   // Test steps can pause for seconds (samlify's schema validator loads lazily); a browser's pooled
   // connection must not be closed under it meanwhile.
   const server = createServer({ keepAliveTimeout: 60_000 });
+  // As common/http/server.ts:startServer answers Expect: 100-continue (ADR 0404).
+  continueWhenBodyRead(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }

@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { parseTenant, tenantId } from '../common/config/load.js';
 import { SecretDirectory } from '../common/config/secrets.js';
 import type { FlowStore } from '../common/flowstore/index.js';
+import { continueWhenBodyRead } from '../common/http/continue-when-read.js';
 import { createLogger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { IDP_ATTRIBUTE } from '../common/portal-attributes.js';
@@ -169,6 +170,8 @@ export function useHarness(
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const emulator = await startJsmEmulator(options.emulator ?? {});
   const server: Server = createServer();
+  // As common/http/server.ts:startServer answers Expect: 100-continue (ADR 0404).
+  continueWhenBodyRead(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const name = `acme-${randomUUID().slice(0, 8)}`;

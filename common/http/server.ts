@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { HSTS_HEADER_VALUE, MIN_TLS_VERSION } from '../tls/versions.js';
 import { boundAnswersNotTaken } from './answers-not-taken.js';
 import { trackAnswersOwed } from './answers-owed.js';
+import { continueWhenBodyRead } from './continue-when-read.js';
 import { boundIdleConnections } from './idle-connections.js';
 import { portUnavailable } from './port-unavailable.js';
 import { ANSWER_IDLE_MS, REQUEST_RECEIVE_MS } from './request-time.js';
@@ -156,6 +157,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeout);
   server.requestTimeout = requestTimeout;
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS;
+  continueWhenBodyRead(server);
   const idleConnectionsMax = options.idleConnectionsMax ?? IDLE_CONNECTIONS_MAX;
   let idleCappedLoggedAt = -Infinity;
   boundIdleConnections(server, idleConnectionsMax, () => {

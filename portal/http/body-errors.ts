@@ -1,7 +1,9 @@
 /**
- * Body parser (express.urlencoded) refusals as clear client errors: a body over the size or
- * parameter limit is 413, never a 500 with PORTAL_INTERNAL in the error log. Classified by the
- * parser's stable `type`, not by its message. The page says the code's message from the catalogue.
+ * Body parser (express.urlencoded, express.text) refusals as clear client errors: a body over the
+ * size or parameter limit is 413, never a 500 with PORTAL_INTERNAL in the error log; a charset other
+ * than UTF-8 or any Content-Encoding 415 (http/body-parsers.ts inflates nothing, ADR 0404).
+ * Classified by the parser's stable `type`, not by its message. The page says the code's message
+ * from the catalogue.
  */
 import type { PortalErrorCode } from '../../common/error-codes.js';
 
@@ -23,16 +25,15 @@ const BODY_REFUSALS: Record<string, BodyRefusal> = {
   'charset.unsupported': refusal(415, 'PORTAL_BODY_ENCODING'),
 };
 
-/**
- * A Content-Encoding body that does not inflate reaches us as zlib's own error, with no parser
- * `type`; zlib's stable codes for corrupt and truncated input tell it apart from a server fault.
- */
-const UNREADABLE_COMPRESSION = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_NEED_DICT']);
-
 export function bodyRefusal(err: unknown): BodyRefusal | undefined {
-  const { type, code } = (err ?? {}) as { type?: unknown; code?: unknown };
-  if (typeof type === 'string') return BODY_REFUSALS[type];
-  return typeof code === 'string' && UNREADABLE_COMPRESSION.has(code)
-    ? BODY_REFUSALS['entity.parse.failed']
-    : undefined;
+  const { type } = (err ?? {}) as { type?: unknown };
+  return typeof type === 'string' ? BODY_REFUSALS[type] : undefined;
+}
+
+/** A body whose declared length is past the parser's limit, refused as the parser refuses one it read. */
+export function declaredTooLarge(): Error {
+  return Object.assign(new Error('the declared body is larger than the limit'), {
+    status: 413,
+    type: 'entity.too.large',
+  });
 }

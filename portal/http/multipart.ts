@@ -5,6 +5,7 @@ import busboy from 'busboy';
 import type { Request } from 'express';
 import type { PortalErrorCode } from '../../common/error-codes.js';
 import { JsmSsoError } from '../../common/errors.js';
+import { contentCoded, declaredPast } from '../../common/http/request-body.js';
 import { safeFileName } from '../file-names.js';
 import { contentProblem, uploadType } from '../upload-types.js';
 import type { SpoolSlot } from './upload-spool.js';
@@ -34,6 +35,21 @@ const MAX_PART_HEADER_BYTES = 16 * 1024;
 export function maxFormBytes(limits: MultipartLimits): number {
   const parts = MAX_FIELDS + limits.maxFiles;
   return limits.maxFiles * limits.maxFileBytes + MAX_FIELDS * MAX_FIELD_BYTES + parts * MAX_PART_HEADER_BYTES;
+}
+
+/**
+ * The refusal a multipart form gets from its head alone, before an upload slot is taken or a byte
+ * read (ADR 0404): compressed (busboy would read the compressed bytes as no form), or declaring more
+ * bytes than any form of these limits. A client waiting on `Expect: 100-continue` then sends nothing.
+ */
+export function formRefusedUnread(req: Request, limits: MultipartLimits): JsmSsoError | undefined {
+  if (contentCoded(req))
+    return new JsmSsoError('PORTAL_BODY_ENCODING', 'the form is compressed', { status: 415 });
+  if (declaredPast(req, maxFormBytes(limits)))
+    return new JsmSsoError('PORTAL_FORM_TOO_LARGE', 'the form declares more bytes than any form', {
+      status: 413,
+    });
+  return undefined;
 }
 
 export interface MultipartLimits {

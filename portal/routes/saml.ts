@@ -1,5 +1,5 @@
 // Sign-in and sign-out: the portal as SAML service provider toward the broker (see portal/saml/).
-import express, { type Express } from 'express';
+import type { Express } from 'express';
 import { isPortalRefusal } from '../../common/error-codes.js';
 import { JsmSsoError } from '../../common/errors.js';
 import { parseCookies, serializeCookie } from '../../common/http/cookies.js';
@@ -17,6 +17,7 @@ import {
 import { NAMEID_EMAIL } from '../../common/saml/namespaces.js';
 import { RateLimitedError } from '../abuse-limits.js';
 import { CustomerNotSearchableError } from '../customer-create.js';
+import { formBody, soapBody } from '../http/body-parsers.js';
 import { translatorOf } from '../i18n.js';
 import { assertedPerson } from '../identity.js';
 import { messagePage, signingOutPage } from '../pages/account.js';
@@ -68,7 +69,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
 
   // A signed Response with its attributes is larger than a form: common/saml caps its XML at 256 KiB,
   // and the body holds whatever form a Response within that is posted in (ADR 0317).
-  const acsBody = express.urlencoded({ extended: false, limit: MAX_POSTED_FORM_BYTES, parameterLimit: 10 });
+  const acsBody = formBody(MAX_POSTED_FORM_BYTES, 10);
   app.post('/saml/acs', limits.limit('acsPosts'), acsBody, async (req, res) => {
     const clearLogin = serializeCookie(cookies, cookies.login, '', { sameSite: 'None', maxAgeSeconds: 0 });
     res.append('Set-Cookie', clearLogin);
@@ -250,8 +251,8 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
     return ended.map((f) => f?.ended);
   };
 
-  const soapBody = express.text({ type: ['text/xml', 'application/soap+xml'], limit: MAX_REQUEST_BYTES });
-  app.post('/saml/slo', soapBody, async (req, res) => {
+  const soapEnvelope = soapBody(MAX_REQUEST_BYTES);
+  app.post('/saml/slo', soapEnvelope, async (req, res) => {
     try {
       if (typeof req.body !== 'string')
         throw new SamlError('SAML_BINDING_INVALID', 'the body is not a SOAP message');

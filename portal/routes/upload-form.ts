@@ -3,7 +3,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { JsmSsoError } from '../../common/errors.js';
 import type { SpoolRefusal, SpoolReservation } from '../../common/pool/upload-spool-budget.js';
 import { pageStartsOver } from '../atlassian/page-budget.js';
-import { readMultipart } from '../http/multipart.js';
+import { formRefusedUnread, readMultipart } from '../http/multipart.js';
 import type { SpoolBusy } from '../http/upload-spool.js';
 import { translatorOf } from '../i18n.js';
 import { problemText } from '../pages/refusals.js';
@@ -82,6 +82,12 @@ export async function readUploadForm(
     noteClientAborted(services, 'upload abandoned by the client before it was read');
     return undefined;
   }
+  const limits = { maxFileBytes: services.maxUploadBytes, maxFiles };
+  const unread = formRefusedUnread(req, limits);
+  if (unread) {
+    refuseForm(web, res, unread);
+    return undefined;
+  }
   // The tenant's own limit first: a tenant at its limit is told so without touching the pool's room.
   const slot = services.uploads.tryAcquire();
   if ('refused' in slot) return refuseBusy(web, req, res, slot.refused);
@@ -100,7 +106,7 @@ export async function readUploadForm(
     });
   });
   try {
-    const form = await readMultipart(req, { maxFileBytes: services.maxUploadBytes, maxFiles }, slot);
+    const form = await readMultipart(req, limits, slot);
     read = true;
     // The form took the customer's time; what follows is the page's Atlassian work (ADR 0362).
     pageStartsOver();
@@ -111,12 +117,16 @@ export async function readUploadForm(
       return undefined;
     }
     if (err instanceof JsmSsoError) {
-      const i18n = translatorOf(res);
-      web.refuse(res, err.status, err.code, i18n.t('error.uploadRefused.title'), problemText(i18n, err));
+      refuseForm(web, res, err);
       return undefined;
     }
     throw err;
   }
+}
+
+function refuseForm(web: PortalWeb, res: Response, err: JsmSsoError): void {
+  const i18n = translatorOf(res);
+  web.refuse(res, err.status, err.code, i18n.t('error.uploadRefused.title'), problemText(i18n, err));
 }
 
 /**

@@ -1,8 +1,10 @@
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { FlowStoreFullError, MemoryFlowStore } from '../../common/flowstore/index.js';
 import { MAX_POSTED_FORM_BYTES } from '../../common/saml/index.js';
 import { CROSS_SITE_POSTS } from '../../portal/web.js';
+import { eventually } from '../../testkit/envtest.js';
 import {
   Browser,
   brokerResponse,
@@ -91,18 +93,36 @@ describe('portal abuse limits: body limits answer 413, never 500', () => {
     });
   }
 
+  // Nothing is decompressed (ADR 0404): a gzip form, whole or not, is refused before it is read.
   for (const [what, body] of [
-    ['is not gzip at all', new TextEncoder().encode('SAMLResponse=x')],
+    ['inflates well', gzipSync('SAMLResponse=x')],
     ['is cut short', gzipSync('SAMLResponse=x').subarray(0, 12)],
   ] as const) {
-    it(`answers 400 PORTAL_BODY_INVALID, not 500, to a gzip form that ${what}`, async () => {
+    it(`answers 415 PORTAL_BODY_ENCODING, not 500, to a gzip form that ${what}`, async () => {
       const from = h.logs.length;
       const res = await postEncoded({ 'content-encoding': 'gzip' }, body);
-      expect(res.status).to.equal(400);
-      expect(await res.text()).to.include('The form could not be read.');
-      expect(reasons(h, from)).to.deep.equal(['PORTAL_BODY_INVALID']);
+      expect(res.status).to.equal(415);
+      expect(await res.text()).to.include('The form’s encoding is not supported.');
+      expect(reasons(h, from)).to.deep.equal(['PORTAL_BODY_ENCODING']);
     });
   }
+
+  it('notes PORTAL_BODY_INVALID, not 500, for a form whose client hangs up before its body ends', async () => {
+    const from = h.logs.length;
+    const { host, port } = new URL(h.url);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.on('error', reject);
+      socket.on('close', () => resolve());
+      // The part of the body only once the ACS reads it (its "100 Continue", ADR 0404), then gone.
+      socket.once('data', () => socket.end('SAMLResponse='));
+      socket.write(
+        `POST /saml/acs HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n`,
+      );
+    });
+    await eventually(async () => reasons(h, from).length > 0, 'the refusal noted');
+    expect(reasons(h, from)).to.deep.equal(['PORTAL_BODY_INVALID']);
+  });
 
   it('answers 413 to an oversized comment form', async () => {
     const alice = await signIn(h, 'alice@acme.test');

@@ -1,0 +1,141 @@
+// A body the portal refuses is refused before a byte of it is read (ADR 0404): a declared length past
+// the route's limit is answered 413 without "100 Continue" (RFC 9110 §10.1.1), so a client that waits
+// for it (curl, .NET) uploads nothing; and a compressed body is 415 PORTAL_BODY_ENCODING, on every
+// route that takes one (RFC 9110 §15.5.16): the portal decompresses no request.
+import { gzipSync } from 'node:zlib';
+import { expect } from 'chai';
+import { MAX_POSTED_FORM_BYTES } from '../../common/saml/index.js';
+import { MAX_REQUEST_BYTES } from '../../common/saml/protocol-message.js';
+import { postExpectingContinue } from '../../testkit/expect-continue.js';
+import { csrfOf, type Harness, reasons, signIn, startHarness } from '../../testkit/portal-harness.js';
+
+const FORM = 'application/x-www-form-urlencoded';
+const PRINTER = 'Printer on 3rd floor jams every morning';
+/** Past any form a route of the portal takes, its uploads' included. */
+const TEN_GIB = 10 * 1024 ** 3;
+
+/** A multipart body as a browser sends it, and its Content-Type. */
+async function multipart(fields: Record<string, string>, file: string): Promise<[Buffer, string]> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  form.append('file', new Blob([file], { type: 'text/plain' }), 'notes.txt');
+  const request = new Request('http://portal.test/', { method: 'POST', body: form });
+  return [Buffer.from(await request.arrayBuffer()), request.headers.get('content-type') ?? ''];
+}
+
+describe('portal: a body refused unread (ADR 0404)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  /** Alice, signed in, her printer request's attachment address, and her Cookie header. */
+  async function alicesAttachment() {
+    const alice = await signIn(h, 'alice@acme.test');
+    const key = h.keyOf(PRINTER);
+    const csrf = csrfOf((await alice.text(`/requests/${key}`)).body);
+    const cookie = [...alice.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    return { path: `/requests/${key}/attachment`, csrf, cookie };
+  }
+
+  describe('Expect: 100-continue with a length past the route’s limit is answered 413 at once, never 100', () => {
+    for (const [route, path, contentType, limit, reason] of [
+      ['the ACS (1 MiB)', '/saml/acs', FORM, MAX_POSTED_FORM_BYTES, 'PORTAL_BODY_TOO_LARGE'],
+      ['a form (64 KiB)', '/logout', FORM, 64 * 1024, 'PORTAL_BODY_TOO_LARGE'],
+      ['the SOAP logout', '/saml/slo', 'text/xml', MAX_REQUEST_BYTES, 'PORTAL_BODY_TOO_LARGE'],
+    ] as const) {
+      it(`at ${route}: ${reason}, Connection: close, nothing read`, async () => {
+        const from = h.logs.length;
+        const answer = await postExpectingContinue(
+          h.url,
+          path,
+          { 'content-type': contentType, origin: h.url },
+          'x',
+          limit + 1,
+        );
+        expect(answer.continued).to.equal(false);
+        expect(answer.status).to.equal(413);
+        expect(answer.headers['connection']).to.equal('close');
+        expect(reasons(h, from)).to.deep.equal([reason]);
+      });
+    }
+
+    it('at a file upload, a length past any form of its limits: PORTAL_FORM_TOO_LARGE', async () => {
+      const { path, csrf, cookie } = await alicesAttachment();
+      const [body, contentType] = await multipart({ _csrf: csrf }, 'a note');
+      const from = h.logs.length;
+      const answer = await postExpectingContinue(
+        h.url,
+        path,
+        { 'content-type': contentType, origin: h.url, cookie },
+        body,
+        TEN_GIB,
+      );
+      expect(answer.continued).to.equal(false);
+      expect(answer.status).to.equal(413);
+      expect(answer.headers['connection']).to.equal('close');
+      expect(reasons(h, from)).to.deep.equal(['PORTAL_FORM_TOO_LARGE']);
+    });
+
+    it('answers 100 Continue to a file upload within its limits, and the file is attached', async () => {
+      const { path, csrf, cookie } = await alicesAttachment();
+      const [body, contentType] = await multipart({ _csrf: csrf }, 'a note');
+      const answer = await postExpectingContinue(
+        h.url,
+        path,
+        { 'content-type': contentType, origin: h.url, cookie },
+        body,
+      );
+      expect(answer.continued).to.equal(true);
+      expect(answer.status).to.equal(303);
+    });
+
+    it('answers 100 Continue to a form within its limit, which is read', async () => {
+      const from = h.logs.length;
+      const answer = await postExpectingContinue(
+        h.url,
+        '/saml/acs',
+        { 'content-type': FORM, origin: h.url },
+        'SAMLResponse=x',
+      );
+      expect(answer.continued).to.equal(true);
+      expect(reasons(h, from)).to.not.include('PORTAL_BODY_TOO_LARGE');
+    });
+  });
+
+  describe('a compressed body is 415 PORTAL_BODY_ENCODING wherever a body is taken', () => {
+    const gzipped = (text: string) => gzipSync(text);
+
+    for (const [route, path, contentType, body] of [
+      ['the ACS', '/saml/acs', FORM, 'SAMLResponse=x'],
+      ['a form', '/logout', FORM, '_csrf=x'],
+      ['the SOAP logout', '/saml/slo', 'text/xml', '<Envelope/>'],
+    ] as const) {
+      it(`at ${route}, a gzip body that inflates well`, async () => {
+        const from = h.logs.length;
+        const res = await fetch(`${h.url}${path}`, {
+          method: 'POST',
+          body: new Uint8Array(gzipped(body)),
+          headers: { 'content-type': contentType, 'content-encoding': 'gzip', origin: h.url },
+        });
+        expect(res.status).to.equal(415);
+        expect(await res.text()).to.include('The form’s encoding is not supported.');
+        expect(reasons(h, from)).to.deep.equal(['PORTAL_BODY_ENCODING']);
+      });
+    }
+
+    it('at a file upload', async () => {
+      const { path, csrf, cookie } = await alicesAttachment();
+      const [body, contentType] = await multipart({ _csrf: csrf }, 'a note');
+      const from = h.logs.length;
+      const res = await fetch(`${h.url}${path}`, {
+        method: 'POST',
+        body: new Uint8Array(gzipped(body.toString('latin1'))),
+        headers: { 'content-type': contentType, 'content-encoding': 'gzip', origin: h.url, cookie },
+      });
+      expect(res.status).to.equal(415);
+      expect(reasons(h, from)).to.deep.equal(['PORTAL_BODY_ENCODING']);
+    });
+  });
+});
