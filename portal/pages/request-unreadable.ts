@@ -22,9 +22,10 @@ export interface KeptForm {
 }
 
 /**
- * The answer to a failed post of a customer who may see the request (the post read so) when the
- * request's page cannot be read: why the post failed (`error`, its `reference`), that the request
- * cannot be shown now, and the form again. Nothing of the request is on it: none was read.
+ * The answer to a failed post when the request's page cannot be read: why the post failed (`error`, its
+ * `reference`), that the request cannot be shown now, and the form again. Nothing of the request is on
+ * it, none was read: for a post that could not read whether she may see the request, it is the same
+ * page for a key nobody has as for another's request (ADR 0401).
  */
 export function requestUnreadablePage(
   ctx: PageContext,

@@ -288,8 +288,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
 
   /**
    * Answers a failed post with its form (`kept`) when the request's page could not be read: the request
-   * cannot be shown, what was typed is (ADR 0400). Only for a customer the post read may see the
-   * request: to anyone else, the failure is what a request that does not exist gets.
+   * cannot be shown, what was typed is (ADR 0400). For a customer the post read may see the request, or
+   * whose post could not read it (ADR 0401): the page holds what she sent and the failure, nothing read,
+   * so it is the same for any key while Atlassian fails. One the post's read refused got 404 before.
    */
   const showUnreadable = (
     res: Response,
@@ -316,8 +317,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   };
 
   /**
-   * The request's page (renderRequestPage); with `kept`, the form of a failed post of a customer who
-   * may see the request, kept on its own page should the request's be unreadable (showUnreadable).
+   * The request's page (renderRequestPage); with `kept`, the form of a failed post, kept on its own
+   * page should the request's be unreadable (showUnreadable).
    */
   const renderDetail = async (
     res: Response,
@@ -376,8 +377,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
    * Shows the request's page again with an action's refusal (an Atlassian error, or one of
    * ACTION_REFUSALS) and the comment the form carried, so nothing typed is lost. False for any other
    * error, which the caller lets go to the error handler. `issueId`: the request's, once the action
-   * was sent to it. `kept`: the form posted, when the post read that the customer may see the request,
-   * kept should the request's page be unreadable (ADR 0400).
+   * was sent to it. `kept`: the form posted, kept should the request's page be unreadable (ADR 0400,
+   * 0401).
    */
   const showRefusal = async (
     res: Response,
@@ -495,7 +496,6 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         const s = session(res);
         // Nothing is sent when this fails: its page says so, not that it may have been (ADR 0389).
         const visible = await readBeforeWrite(() => requests.visible(s, key));
-        // From here she is known to see the request: a failure may keep her form (ADR 0400).
         issueId = visible.request.issueId;
         if (!visible.mayAct && !approvers) throw approverOnly();
         await action(key, body, s, req.params as Record<string, string>, visible);
@@ -513,7 +513,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
           !(await showRefusal(res, key, err, body, {
             notDone,
             issueId,
-            kept: issueId !== undefined && keeps ? keptForm(keeps, body) : undefined,
+            // Also when the visibility read failed: what she sent alone, the same for any key (ADR 0401).
+            kept: keeps ? keptForm(keeps, body) : undefined,
           }))
         )
           throw err;
@@ -602,8 +603,13 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         : form.files.length > 0
           ? i18n.t('upload.chooseAgain')
           : undefined;
-      // Whether she may see the request is unknown: no form kept past an unreadable page (ADR 0400).
-      await showRefusal(res, key, seen, body, { notDone: COMMENT_NOT_DONE, commentUploadError: filesAgain });
+      // Whether she may see the request is unknown: the form kept past an unreadable page is what she
+      // sent alone, its file input where she sent files, the same for any key (ADR 0401).
+      await showRefusal(res, key, seen, body, {
+        notDone: COMMENT_NOT_DONE,
+        commentUploadError: filesAgain,
+        kept: keptForm('comment', body, filesAgain === undefined ? undefined : 'many'),
+      });
       return;
     }
     const { desk, mayAct, request } = seen;
@@ -928,11 +934,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         // The same key: the file chosen again is looked for first (a new key attached it twice), another
         // file is its own write (uploadWriteKey).
         attachmentWriteKey: formKey,
-        // Kept past an unreadable page only when she is known to see the request (ADR 0400).
-        kept:
-          seen instanceof AtlassianError
-            ? undefined
-            : { action: 'attachment', writeKey: formKey, files: 'one' },
+        // Kept past an unreadable page (ADR 0400), also when her visibility was unread: a key and a file
+        // input, nothing of the request, the same for any key (ADR 0401).
+        kept: { action: 'attachment', writeKey: formKey, files: 'one' },
       });
       return;
     }
