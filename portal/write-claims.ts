@@ -65,9 +65,12 @@ export interface WriteClaimOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** The same form is still being written by an earlier post, past the wait bound (409). */
+/**
+ * The same form is still being written by an earlier post, past the wait bound (409). `retryAfterSeconds`:
+ * within how long that post's claim is over at the latest, its outcome kept or its claim lapsed (ADR 0401).
+ */
 export class WriteInProgressError extends JsmSsoError {
-  constructor() {
+  constructor(readonly retryAfterSeconds: number) {
     super('PORTAL_WRITE_IN_PROGRESS', 'the same form is still being sent by an earlier post', {
       status: 409,
     });
@@ -181,7 +184,9 @@ export class WriteClaims {
         return outcome;
       }
       // Held by another post: wait for its outcome, or for its claim to go (it failed, or died
-      // and the claim expired), then look and claim in turn.
+      // and the claim expired), then look and claim in turn. Its claim was taken before now, for
+      // holdSeconds: it is over by then at the latest, which a post that waited in vain says (ADR 0401).
+      const heldUntil = Date.now() + holdSeconds * 1000;
       for (;;) {
         const held = await this.#store.get(key);
         if (held === undefined) break;
@@ -192,7 +197,8 @@ export class WriteClaims {
           break;
         }
         if (held !== PENDING) return { value: (JSON.parse(held) as { value: T }).value, existed: true };
-        if (Date.now() + pollMs > deadline) throw new WriteInProgressError();
+        if (Date.now() + pollMs > deadline)
+          throw new WriteInProgressError(Math.max(1, Math.ceil((heldUntil - Date.now()) / 1000)));
         await sleep(pollMs);
       }
     }

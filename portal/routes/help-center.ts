@@ -364,8 +364,10 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       }
       if (err instanceof WriteInProgressError) {
         // An earlier post of this form is still raising it: the form comes back as sent, under the same
-        // key, so that sent again it lands on that post's request (ADR 0386).
-        render({}, t('create.inProgress'), err.status, {
+        // key, so that sent again it lands on that post's request (ADR 0386); with when it is over at the
+        // latest (ADR 0401).
+        res.setHeader('Retry-After', String(err.retryAfterSeconds));
+        render({}, t('create.inProgress', { seconds: err.retryAfterSeconds }), err.status, {
           linkMyRequests: true,
           reference: noteWriteRefused(err),
         });

@@ -153,7 +153,8 @@ function writeFailureText(i18n: Translator, err: unknown, notDone: NotDone | und
   if (notDone === undefined) return undefined;
   if (err instanceof WriteUnconfirmedError)
     return unconfirmedText(i18n, err, notDone.unknown, notDone.stillChecked);
-  if (err instanceof WriteInProgressError && notDone.inProgress) return i18n.t(notDone.inProgress);
+  if (err instanceof WriteInProgressError && notDone.inProgress)
+    return i18n.t(notDone.inProgress, { seconds: err.retryAfterSeconds });
   return undefined;
 }
 
@@ -346,14 +347,17 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
 
   /**
    * Logs why an action wrote nothing, under the reference its page shows; for a store that cannot
-   * vouch for claims yet, a named file not decided yet, or a form held after a write that may have
-   * been made (ADR 0399), tells the browser when to send it again, as the page does.
+   * vouch for claims yet, a named file not decided yet, a form held after a write that may have
+   * been made (ADR 0399) or still being written by an earlier post (ADR 0401), tells the browser when
+   * to send it again, as the page does.
    */
   const noteActionRefused = (res: Response, err: JsmSsoError, msg: string): PageReference => {
     const reference = referenceOf(res, err.code);
     logger.warn({ event: 'portal.action_refused', reason: err.code, reference: reference.id }, msg);
     const retryAfter =
-      err instanceof FlowStoreClaimsUncertainError || err instanceof FileVisibilityUnknownError
+      err instanceof FlowStoreClaimsUncertainError ||
+      err instanceof FileVisibilityUnknownError ||
+      err instanceof WriteInProgressError
         ? err.retryAfterSeconds
         : heldForSeconds(err);
     if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
@@ -724,7 +728,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     if (comment.trim() === '') return false;
     // Said only on the page answered (logged once): the request's page says it when the step is gone.
     const said = () => ({
-      error: translatorOf(res).t('request.refused.stepCommentInProgress'),
+      error: translatorOf(res).t('request.refused.stepCommentInProgress', { seconds: err.retryAfterSeconds }),
       reference: noteActionRefused(res, err, 'action refused'),
     });
     try {

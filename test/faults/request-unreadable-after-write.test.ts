@@ -64,7 +64,7 @@ describe('faults: the request’s page cannot be read after a write failed, Atla
     const comment: Variant = {
       ...forms.comment,
       unconfirmed: 'We could not confirm whether your comment was added.',
-      stillWriting: 'Your comment is still being sent from your earlier click.',
+      stillWriting: 'Your comment is still being sent from your earlier click',
       notSent: 'Your comment was not added.',
       kept: [`>${TEXT}</textarea>`],
     };
@@ -78,14 +78,14 @@ describe('faults: the request’s page cannot be read after a write failed, Atla
       'a file': {
         ...forms.file,
         unconfirmed: 'We could not confirm whether your file was attached.',
-        stillWriting: 'Your file is still being sent from your earlier click.',
+        stillWriting: 'Your file is still being sent from your earlier click',
         notSent: 'Your file was not attached',
         kept: ['type="file" name="attachment"'],
       },
       'a step with a comment': {
         ...forms.stepWithComment,
         unconfirmed: 'We could not confirm whether the request was updated.',
-        stillWriting: 'That step is still being sent from your earlier click.',
+        stillWriting: 'That step is still being sent from your earlier click',
         notSent: 'The request was not updated.',
         kept: [`>${TEXT}</textarea>`, `name="transition" value="${LOOP_STEP.id}"`],
       },

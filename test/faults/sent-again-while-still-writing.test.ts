@@ -4,8 +4,10 @@
 // error page, and the comment the customer typed was lost with it. Now it is the request's page, the
 // text kept under the same key, saying it is still being sent (ADR 0385); a step's comment is kept on
 // the step's own page, its form under the same key; the raise form comes back with every answer under
-// the same key (ADR 0386).
+// the same key (ADR 0386). Each says, and its Retry-After, within how many seconds the first post's claim
+// is over at the latest, its outcome known: it said "in a moment" (ADR 0401).
 import { expect } from 'chai';
+import { createTranslator } from '../../common/i18n/index.js';
 import { eventually } from '../../testkit/envtest.js';
 import {
   type Browser,
@@ -34,6 +36,17 @@ describe('faults: a comment, a file, a step or a raise form sent again while its
   });
   afterEach(() => h.emulator.faults.clear());
 
+  /**
+   * Within how many seconds the page `answer` says the first post is over: in its words and its Retry-After
+   * alike, no more than the claim's hold (the harness's write budget, 0.3 s, rounded up, and 120 s).
+   */
+  const knownWithin = (answer: Response, page: string) => {
+    const said = /known within (\d+) seconds? at the latest/.exec(page)?.[1];
+    expect(said, 'when the page says the first post is over').to.be.a('string');
+    expect(answer.headers.get('retry-after'), 'its Retry-After').to.equal(said);
+    expect(Number(said)).to.be.within(1, 121);
+  };
+
   const forms = requestWriteForms(() => ({ h, browser: alice }), TEXT, LOOP_STEP.id);
   const stepAction = forms.stepWithComment.action;
   /** A form, what its page says of the post sent while the first writes, and what it keeps. */
@@ -45,13 +58,13 @@ describe('faults: a comment, a file, a step or a raise form sent again while its
   };
   const comment: Variant = {
     ...forms.comment,
-    says: 'Your comment is still being sent from your earlier click.',
+    says: 'Your comment is still being sent from your earlier click',
     kept: `>${TEXT}</textarea>`,
     formKept: true,
   };
   const stepWithComment: Variant = {
     ...forms.stepWithComment,
-    says: 'That step is still being sent from your earlier click.',
+    says: 'That step is still being sent from your earlier click',
     kept: comment.kept,
     formKept: true,
   };
@@ -61,7 +74,7 @@ describe('faults: a comment, a file, a step or a raise form sent again while its
     // The file is chosen anew (no browser keeps it): its form keeps the key.
     'a file': {
       ...forms.file,
-      says: 'Your file is still being sent from your earlier click.',
+      says: 'Your file is still being sent from your earlier click',
       kept: undefined,
       formKept: true,
     },
@@ -98,6 +111,7 @@ describe('faults: a comment, a file, a step or a raise form sent again while its
         const againPage = await again.text();
         expect(again.status, 'the post sent while the first writes').to.equal(409);
         expect(againPage).to.contain(variant.says);
+        knownWithin(again, againPage);
         if (variant.kept) expect(againPage).to.contain(variant.kept);
         expect(writeKeyOf(againPage, variant.action(key)), 'the form’s key').to.equal(
           variant.formKept ? writeKey : undefined,
@@ -141,7 +155,8 @@ describe('faults: a comment, a file, a step or a raise form sent again while its
       const again = await form.post(fields);
       const againPage = await again.text();
       expect(again.status, 'the post sent while the first writes').to.equal(409);
-      expect(againPage).to.contain('Your request is still being sent from your earlier click.');
+      expect(againPage).to.contain('Your request is still being sent from your earlier click');
+      knownWithin(again, againPage);
       for (const answer of [fields.f_summary, fields.f_description, ...chosen])
         expect(againPage, 'an answer kept').to.contain(answer);
       expect(againPage).to.contain(`name="_write" value="${fields._write}"`);
@@ -160,4 +175,31 @@ describe('faults: a comment, a file, a step or a raise form sent again while its
       release();
     }
   });
+
+  // The words, in every language the portal speaks: with the seconds of the Retry-After.
+  for (const locale of ['de', 'fr', 'ja'] as const) {
+    it(`says in ${locale} within how many seconds a comment still being sent is known`, async () => {
+      const i18n = createTranslator({ locale, timeZone: 'UTC' });
+      const key = h.keyOf('Laptop screen flickers');
+      const page = (await alice.text(comment.page(key))).body;
+      const release = holdNextWrite(h, comment.writes(key));
+      try {
+        const first = comment.send(key, page);
+        await eventually(async () => h.emulator.faults.hits()[0] === 1, 'the first write held at Atlassian');
+        const again = await alice.post(
+          comment.action(key),
+          { _csrf: csrfOf(page), _write: writeKeyOf(page, comment.action(key))!, body: TEXT },
+          { 'accept-language': locale },
+        );
+        expect(again.status).to.equal(409);
+        const seconds = Number(again.headers.get('retry-after'));
+        expect(seconds, 'Retry-After').to.be.within(1, 121);
+        expect(await again.text()).to.contain(i18n.t('request.refused.commentInProgress', { seconds }));
+        release();
+        expect((await first).status).to.equal(303);
+      } finally {
+        release();
+      }
+    });
+  }
 });

@@ -45,7 +45,7 @@ describe('portal write claims (a second post of one form waits for the first)', 
     expect(looks).to.deep.equal(['looked']);
   });
 
-  it('answers PORTAL_WRITE_IN_PROGRESS (409), writing nothing, while a claim stays held past the wait', async () => {
+  it('answers PORTAL_WRITE_IN_PROGRESS (409), writing nothing, while a claim stays held past the wait, saying when it is over at the latest', async () => {
     const store = new MemoryFlowStore();
     // A holder that died mid-write: its claim stays until it expires.
     await store.putIfAbsent('write:{claims}:comment:IT-1:k', 'pending', 60);
@@ -61,6 +61,8 @@ describe('portal write claims (a second post of one form waits for the first)', 
       'PORTAL_WRITE_IN_PROGRESS',
       409,
     ]);
+    // The claim was taken before this post found it, for holdSeconds: over within them (ADR 0401).
+    expect((err as WriteInProgressError).retryAfterSeconds).to.equal(60);
     expect(wrote).to.equal(false);
   });
 

@@ -150,7 +150,7 @@ export const de: Catalogue = {
   'create.stillChecked':
     'Wir prüfen noch, ob die Anfrage Ihres vorherigen Klicks erstellt wurde: Sie ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Sehen Sie gleich unter „Meine Anfragen“ nach; Ihre Angaben sind unten erhalten, und Sie können dieses Formular in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (die Anfrage wird nicht doppelt erstellt).',
   'create.inProgress':
-    'Ihre Anfrage wird von Ihrem vorherigen Klick noch gesendet. Sehen Sie gleich unter „Meine Anfragen“ nach; Ihre Angaben sind unten erhalten, und wenn Sie dieses Formular erneut senden, wird die Anfrage nicht doppelt erstellt.',
+    'Ihre Anfrage wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht ihr Ergebnis fest. Sehen Sie dann unter „Meine Anfragen“ nach; Ihre Angaben sind unten erhalten, und wenn Sie dieses Formular erneut senden, wird die Anfrage nicht doppelt erstellt.',
   'create.outcomeUnknownNewForm':
     'Wir konnten nicht bestätigen, ob Ihre Anfrage erstellt wurde. Dieses Formular kann es nicht feststellen: Sehen Sie zuerst unter „Meine Anfragen“ nach (eine gerade erstellte Anfrage kann dort einige Minuten später erscheinen): Wenn Sie dieses Formular erneut senden, wird eine neue Anfrage erstellt.',
 
@@ -176,7 +176,7 @@ export const de: Catalogue = {
   'request.unreadable.send': 'Erneut senden',
   'request.unreadable.open': 'Anfrage öffnen',
   'request.refused.commentInProgress':
-    'Ihr Kommentar wird von Ihrem vorherigen Klick noch gesendet. Prüfen Sie die Kommentare der Anfrage gleich noch einmal; Ihr Kommentar ist unten erhalten, und erneut gesendet wird er nicht doppelt hinzugefügt.',
+    'Ihr Kommentar wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht sein Ergebnis fest. Prüfen Sie dann die Kommentare der Anfrage noch einmal; Ihr Kommentar ist unten erhalten, und erneut gesendet wird er nicht doppelt hinzugefügt.',
   'request.refused.namedFileUndecided':
     'Nichts wurde gesendet: Wir können die Dateien dieser Anfrage gerade nicht prüfen. Bitte senden Sie es in einigen Minuten erneut; Ihr Text ist unten erhalten.',
   'request.refused.commentUnconfirmed':
@@ -187,9 +187,9 @@ export const de: Catalogue = {
     'Wir prüfen noch, ob der Kommentar Ihres vorherigen Klicks hinzugefügt wurde: Er ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Prüfen Sie die Kommentare der Anfrage gleich noch einmal; Ihr Kommentar ist unten erhalten, und Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nicht doppelt hinzugefügt).',
   'request.refused.stepUnavailable': 'Dieser Schritt ist nicht verfügbar.',
   'request.refused.stepInProgress':
-    'Dieser Schritt wird von Ihrem vorherigen Klick noch gesendet. Prüfen Sie gleich noch einmal den Status der Anfrage, bevor Sie den Schritt erneut ausführen.',
+    'Dieser Schritt wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht sein Ergebnis fest. Prüfen Sie dann den Status der Anfrage, bevor Sie den Schritt erneut ausführen.',
   'request.refused.stepCommentInProgress':
-    'Dieser Schritt wird von Ihrem vorherigen Klick noch gesendet. Prüfen Sie gleich noch einmal den Status der Anfrage; Ihr Kommentar ist unten erhalten, und wenn Sie dieses Formular erneut senden, wird weder der Schritt noch der Kommentar doppelt ausgeführt.',
+    'Dieser Schritt wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht sein Ergebnis fest. Prüfen Sie dann den Status der Anfrage noch einmal; Ihr Kommentar ist unten erhalten, und wenn Sie dieses Formular erneut senden, wird weder der Schritt noch der Kommentar doppelt ausgeführt.',
   'request.refused.stepNotSent':
     'Die Anfrage wurde nicht aktualisiert. Sie können diesen Schritt erneut senden.',
   'request.refused.shareNotSent': 'Die Freigabe wurde nicht geändert. Sie können sie erneut senden.',
@@ -218,7 +218,7 @@ export const de: Catalogue = {
   'request.refused.fileNotAttached':
     'Ihre Datei wurde nicht angehängt; bitte wählen Sie sie aus und laden Sie sie erneut hoch.',
   'request.refused.fileInProgress':
-    'Ihre Datei wird von Ihrem vorherigen Klick noch gesendet. Prüfen Sie die Dateien der Anfrage gleich noch einmal; um sie erneut zu senden, wählen Sie sie unten aus und laden Sie sie hoch: Sie wird nicht doppelt angehängt.',
+    'Ihre Datei wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht ihr Ergebnis fest. Prüfen Sie dann die Dateien der Anfrage noch einmal; um sie erneut zu senden, wählen Sie sie unten aus und laden Sie sie hoch: Sie wird nicht doppelt angehängt.',
   'request.refused.fileUnconfirmed':
     'Wir konnten nicht bestätigen, ob Ihre Datei angehängt wurde. Prüfen Sie zuerst die Dateien der Anfrage; um sie erneut zu senden, wählen Sie sie unten aus und laden Sie sie hoch: Sie wird nicht doppelt angehängt.',
   'request.refused.fileUnconfirmedHeld':

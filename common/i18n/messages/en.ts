@@ -152,7 +152,7 @@ export const en = {
   'create.stillChecked':
     'We are still checking whether the request from your earlier click was created: it may still be on its way, so nothing was sent this time. Check My requests in a moment; your answers are kept below, and you can send this form again in {seconds, plural, one {# second} other {# seconds}} (it will not raise the request twice).',
   'create.inProgress':
-    'Your request is still being sent from your earlier click. Check My requests in a moment; your answers are kept below, and sending this form again will not raise the request twice.',
+    'Your request is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check My requests then; your answers are kept below, and sending this form again will not raise the request twice.',
   'create.outcomeUnknownNewForm':
     'We could not confirm whether your request was created. This form cannot tell: check My requests first (a request just raised may take a few minutes to show there): sending this form again raises a new request.',
 
@@ -178,7 +178,7 @@ export const en = {
   'request.unreadable.send': 'Send again',
   'request.unreadable.open': 'Open the request',
   'request.refused.commentInProgress':
-    'Your comment is still being sent from your earlier click. Check the request’s comments again in a moment; your comment is kept below, and sending it again will not add it twice.',
+    'Your comment is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check the request’s comments again then; your comment is kept below, and sending it again will not add it twice.',
   'request.refused.namedFileUndecided':
     'Nothing was sent: we cannot check the files of this request right now. Please send it again in a few minutes; your text is kept below.',
   'request.refused.commentUnconfirmed':
@@ -189,9 +189,9 @@ export const en = {
     'We are still checking whether the comment from your earlier click was added: it may still be on its way, so nothing was sent this time. Check the request’s comments in a moment; your comment is kept below, and you can send it again in {seconds, plural, one {# second} other {# seconds}} (it will not be added twice).',
   'request.refused.stepUnavailable': 'That step is not available.',
   'request.refused.stepInProgress':
-    'That step is still being sent from your earlier click. Check the request’s status again in a moment before taking the step again.',
+    'That step is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check the request’s status again then, before taking the step again.',
   'request.refused.stepCommentInProgress':
-    'That step is still being sent from your earlier click. Check the request’s status again in a moment; your comment is kept below, and sending this form again will neither take the step nor add the comment twice.',
+    'That step is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check the request’s status again then; your comment is kept below, and sending this form again will neither take the step nor add the comment twice.',
   'request.refused.stepNotSent': 'The request was not updated. You can send that step again.',
   'request.refused.shareNotSent': 'Sharing was not changed. You can send it again.',
   'request.refused.stepUnconfirmed':
@@ -218,7 +218,7 @@ export const en = {
   'error.uploadRefused.title': 'Upload refused',
   'request.refused.fileNotAttached': 'Your file was not attached; please choose it and upload it again.',
   'request.refused.fileInProgress':
-    'Your file is still being sent from your earlier click. Check the request’s files again in a moment; to send it again, choose it below and upload it: it will not be attached twice.',
+    'Your file is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check the request’s files again then; to send it again, choose it below and upload it: it will not be attached twice.',
   'request.refused.fileUnconfirmed':
     'We could not confirm whether your file was attached. Check the request’s files first; to send it again, choose it below and upload it: it will not be attached twice.',
   'request.refused.fileUnconfirmedHeld':

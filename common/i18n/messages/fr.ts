@@ -151,7 +151,7 @@ export const fr: Catalogue = {
   'create.stillChecked':
     'Nous vérifions encore si la demande de votre clic précédent a été créée : elle est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Consultez Mes demandes dans un instant ; vos réponses sont conservées ci-dessous, et vous pourrez renvoyer ce formulaire dans {seconds, plural, one {# seconde} other {# secondes}} (il ne créera pas la demande deux fois).',
   'create.inProgress':
-    'Votre demande est encore en cours d’envoi depuis votre clic précédent. Consultez Mes demandes dans un instant ; vos réponses sont conservées ci-dessous, et renvoyer ce formulaire ne créera pas la demande deux fois.',
+    'Votre demande est encore en cours d’envoi depuis votre clic précédent ; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Consultez alors Mes demandes ; vos réponses sont conservées ci-dessous, et renvoyer ce formulaire ne créera pas la demande deux fois.',
   'create.outcomeUnknownNewForm':
     'Nous n’avons pas pu vérifier si votre demande a été créée. Ce formulaire ne peut pas le savoir : consultez d’abord Mes demandes (une demande tout juste créée peut mettre quelques minutes à y apparaître) : renvoyer ce formulaire crée une nouvelle demande.',
 
@@ -177,7 +177,7 @@ export const fr: Catalogue = {
   'request.unreadable.send': 'Envoyer à nouveau',
   'request.unreadable.open': 'Ouvrir la demande',
   'request.refused.commentInProgress':
-    'Votre commentaire est encore en cours d’envoi depuis votre clic précédent. Revérifiez les commentaires de la demande dans un instant ; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
+    'Votre commentaire est encore en cours d’envoi depuis votre clic précédent ; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors les commentaires de la demande ; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
   'request.refused.namedFileUndecided':
     'Rien n’a été envoyé : nous ne pouvons pas vérifier les fichiers de cette demande pour le moment. Veuillez le renvoyer dans quelques minutes ; votre texte est conservé ci-dessous.',
   'request.refused.commentUnconfirmed':
@@ -188,9 +188,9 @@ export const fr: Catalogue = {
     'Nous vérifions encore si le commentaire de votre clic précédent a été ajouté : il est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez les commentaires de la demande dans un instant ; votre commentaire est conservé ci-dessous, et vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
   'request.refused.stepUnavailable': 'Cette étape n’est pas disponible.',
   'request.refused.stepInProgress':
-    'Cette étape est encore en cours d’envoi depuis votre clic précédent. Revérifiez le statut de la demande dans un instant avant d’envoyer de nouveau cette étape.',
+    'Cette étape est encore en cours d’envoi depuis votre clic précédent ; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors le statut de la demande avant d’envoyer de nouveau cette étape.',
   'request.refused.stepCommentInProgress':
-    'Cette étape est encore en cours d’envoi depuis votre clic précédent. Revérifiez le statut de la demande dans un instant ; votre commentaire est conservé ci-dessous, et renvoyer ce formulaire n’effectuera pas l’étape ni n’ajoutera le commentaire deux fois.',
+    'Cette étape est encore en cours d’envoi depuis votre clic précédent ; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors le statut de la demande ; votre commentaire est conservé ci-dessous, et renvoyer ce formulaire n’effectuera pas l’étape ni n’ajoutera le commentaire deux fois.',
   'request.refused.stepNotSent':
     'La demande n’a pas été mise à jour. Vous pouvez envoyer de nouveau cette étape.',
   'request.refused.shareNotSent': 'Le partage n’a pas été modifié. Vous pouvez l’envoyer de nouveau.',
@@ -219,7 +219,7 @@ export const fr: Catalogue = {
   'request.refused.fileNotAttached':
     'Votre fichier n’a pas été joint ; choisissez-le et envoyez-le à nouveau.',
   'request.refused.fileInProgress':
-    'Votre fichier est encore en cours d’envoi depuis votre clic précédent. Revérifiez les fichiers de la demande dans un instant ; pour le renvoyer, choisissez-le ci-dessous et envoyez-le : il ne sera pas joint deux fois.',
+    'Votre fichier est encore en cours d’envoi depuis votre clic précédent ; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors les fichiers de la demande ; pour le renvoyer, choisissez-le ci-dessous et envoyez-le : il ne sera pas joint deux fois.',
   'request.refused.fileUnconfirmed':
     'Nous n’avons pas pu confirmer que votre fichier a été joint. Vérifiez d’abord les fichiers de la demande ; pour le renvoyer, choisissez-le ci-dessous et envoyez-le : il ne sera pas joint deux fois.',
   'request.refused.fileUnconfirmedHeld':
