@@ -44,17 +44,20 @@ describe('portal: a failing Atlassian call in any page handler reaches the error
     });
   }
 
-  it('answers a comment refused by Atlassian, whose page then cannot be read either, with the error page', async () => {
+  it('answers a comment refused by Atlassian, whose page then cannot be read either, with its text kept (ADR 0400, 0401)', async () => {
     const token = csrfOf((await alice.text(`/requests/${requestKey}`)).body);
     const from = h.logs.length;
-    // The comment is refused (the action's own handling shows the request again with the error),
-    // and reading the request for that page fails too: that second failure reaches the error handler.
+    // The comment is refused (its request's visibility cannot be read: nothing sent), and reading the
+    // request for the answer fails too: the page keeps the form, not the error page, which lost it.
     failAtlassian();
     const res = await alice.post(`/requests/${requestKey}/comment`, { body: 'hello', _csrf: token });
     expect(res.status).to.equal(503);
-    expect(await res.text()).to.include('Something went wrong');
+    const page = await res.text();
+    expect(page).to.include('This request cannot be shown right now');
+    expect(page).to.match(/<textarea id="kept-text" name="body"[^>]*>hello<\/textarea>/);
+    expect(page).not.to.include('Something went wrong');
     const events = h.logs.slice(from).map((l) => l['event']);
     expect(events).to.include('portal.action_refused');
-    expect(events).to.include('portal.atlassian_error');
+    expect(events).to.include('portal.request_unreadable');
   });
 });
