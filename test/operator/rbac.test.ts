@@ -52,8 +52,9 @@ const TENANT_GRANTS: Record<string, string[]> = {
   'networkpolicies.networking.k8s.io': OWNED,
   'poddisruptionbudgets.policy': OWNED,
   'horizontalpodautoscalers.autoscaling': OWNED,
-  // Read as metadata; created for generated signing keys; update and delete for pool projections.
-  secrets: ['get', 'list', 'watch', 'create', 'update', 'delete'],
+  // Read as metadata; created for generated signing keys; update, patch (the deletion mark, ADR 0390)
+  // and delete for pool projections.
+  secrets: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   'events.events.k8s.io': ['create', 'patch'],
 };
 /**

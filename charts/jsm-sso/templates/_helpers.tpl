@@ -131,13 +131,14 @@ every pod's there that names none. values.schema.json refuses it too; this says 
   resources: ["services", "configmaps"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
 # Secrets are read (watched as metadata only), and created for generated signing keys (never updated
-# or deleted). update and delete only for the projections of pooled tenants in a pool's namespace:
-# the operator rewrites (PUT, so a key someone added goes too) and removes only Secrets carrying its
-# labels and the tenant's uid, never another (docs/decisions/0105). Cluster-wide only without
-# watchNamespaces: docs/production.md section 1 and ADR 0146.
+# or deleted). update, patch and delete only for the projections of pooled tenants in a pool's
+# namespace: the operator rewrites (PUT, so a key someone added goes too), marks as its tenant's
+# deletion just before removing (a merge patch of one annotation, ADR 0390: no more than update
+# allows) and removes only Secrets carrying its labels and the tenant's uid, never another
+# (docs/decisions/0105). Cluster-wide only without watchNamespaces: docs/production.md section 1 and ADR 0146.
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "list", "watch", "create", "update", "delete"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 # A pool's ServiceAccount and the Role that lets it read Secrets in its own namespace. Granting that
 # Role needs the same Secret permissions above (Kubernetes refuses escalation; no bind or escalate).
 - apiGroups: [""]
