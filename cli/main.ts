@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The one executable: `jsm-sso operator|broker|portal|validate|keys|version|dev`. Each part loads lazily so that,
+// The one executable: `jsm-sso operator|broker|portal|validate|keys|purge|version|dev`. Each part loads lazily so that,
 // e.g., the broker image path never imports the operator's Kubernetes client.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,10 @@ const COMMANDS: Record<string, Subcommand> = {
   keys: {
     summary: 'Generate the SAML signing keys a standalone broker and portal read',
     load: async () => (await import('./keys.js')).run,
+  },
+  purge: {
+    summary: "Delete a removed tenant's keys from its Redis or its pool's",
+    load: async () => (await import('./purge.js')).run,
   },
   version: {
     summary: 'Print the version (also --version)',

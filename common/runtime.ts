@@ -100,6 +100,32 @@ export interface PartInstance {
   close?: () => Promise<void>;
 }
 
+/** The pool's own Redis (never a tenant's spec.redis); also `jsm-sso purge`'s, for a pooled tenant's keys. */
+export const POOL_REDIS_OPTIONS: Record<string, OptionSpec> = {
+  'redis-url-file': {
+    type: 'string',
+    value: 'FILE',
+    description:
+      "Pool only: a file holding the pool's Redis URL (redis[s]://, sentinel[s]://, cluster[s]://); default $REDIS_URL, else memory. Tenants' spec.redis is ignored in a pool.",
+  },
+  'redis-ca-file': {
+    type: 'string',
+    value: 'FILE',
+    description: "Pool only: PEM CA certificates trusted for the pool's Redis, besides the public roots.",
+  },
+  'redis-client-cert-file': {
+    type: 'string',
+    value: 'FILE',
+    description:
+      "Pool only: PEM client certificate chain for the pool's Redis over TLS (a server with tls-auth-clients); with --redis-client-key-file.",
+  },
+  'redis-client-key-file': {
+    type: 'string',
+    value: 'FILE',
+    description: 'Pool only: PEM private key for --redis-client-cert-file.',
+  },
+};
+
 export const PART_OPTIONS: Record<string, OptionSpec> = {
   config: {
     type: 'string',
@@ -129,28 +155,7 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
     value: 'NS',
     description: "With --pool: the pool's namespace (default: the pod's own).",
   },
-  'redis-url-file': {
-    type: 'string',
-    value: 'FILE',
-    description:
-      "Pool only: a file holding the pool's Redis URL (redis[s]://, sentinel[s]://, cluster[s]://); default $REDIS_URL, else memory. Tenants' spec.redis is ignored in a pool.",
-  },
-  'redis-ca-file': {
-    type: 'string',
-    value: 'FILE',
-    description: "Pool only: PEM CA certificates trusted for the pool's Redis, besides the public roots.",
-  },
-  'redis-client-cert-file': {
-    type: 'string',
-    value: 'FILE',
-    description:
-      "Pool only: PEM client certificate chain for the pool's Redis over TLS (a server with tls-auth-clients); with --redis-client-key-file.",
-  },
-  'redis-client-key-file': {
-    type: 'string',
-    value: 'FILE',
-    description: 'Pool only: PEM private key for --redis-client-cert-file.',
-  },
+  ...POOL_REDIS_OPTIONS,
   'tenant-idle-seconds': {
     type: 'string',
     value: 'S',
@@ -611,7 +616,7 @@ function poolNamespace(values: ParsedOptions): string {
 const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 /** The pool's Redis: --redis-url-file, else $REDIS_URL (local runs), else none (memory). */
-function poolRedisFrom(values: ParsedOptions): PoolRedis | undefined {
+export function poolRedisFrom(values: ParsedOptions): PoolRedis | undefined {
   const flag = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
   const file = flag('redis-url-file');
   const caFile = flag('redis-ca-file');

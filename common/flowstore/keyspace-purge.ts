@@ -16,24 +16,36 @@ export function prefixPattern(prefix: string): string {
  * is nothing, so replicas purging the same prefix at once do no harm. The number of keys unlinked.
  */
 export async function unlinkKeysStartingWith(redis: Redis | Cluster, prefix: string): Promise<number> {
-  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
   let unlinked = 0;
-  for (const node of nodes) unlinked += await unlinkOnNode(node, prefixPattern(prefix));
-  return unlinked;
-}
-
-async function unlinkOnNode(node: Redis, pattern: string): Promise<number> {
-  let cursor = '0';
-  let unlinked = 0;
-  do {
-    const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', PURGE_BATCH);
-    cursor = next;
-    if (keys.length === 0) continue;
+  for await (const { node, keys } of batchesStartingWith(redis, prefix)) {
     const answers = (await node.pipeline(keys.map((key) => ['unlink', key])).exec()) ?? [];
     for (const [err, count] of answers) {
       if (err) throw err;
       unlinked += Number(count);
     }
-  } while (cursor !== '0');
+  }
   return unlinked;
+}
+
+/** The number of keys starting with `prefix`, found as unlinkKeysStartingWith finds them (`jsm-sso purge --dry-run`). */
+export async function countKeysStartingWith(redis: Redis | Cluster, prefix: string): Promise<number> {
+  let found = 0;
+  for await (const { keys } of batchesStartingWith(redis, prefix)) found += keys.length;
+  return found;
+}
+
+/** Each SCAN step's keys starting with `prefix`, with the node they are on (every master of a Cluster). */
+async function* batchesStartingWith(
+  redis: Redis | Cluster,
+  prefix: string,
+): AsyncGenerator<{ node: Redis; keys: string[] }> {
+  const pattern = prefixPattern(prefix);
+  for (const node of redis instanceof Cluster ? redis.nodes('master') : [redis]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', PURGE_BATCH);
+      cursor = next;
+      if (keys.length > 0) yield { node, keys };
+    } while (cursor !== '0');
+  }
 }

@@ -15,7 +15,7 @@ import {
   FlowStoreUnavailableError,
   tenantKeyspace,
 } from './flow-store.js';
-import { unlinkKeysStartingWith } from './keyspace-purge.js';
+import { countKeysStartingWith, unlinkKeysStartingWith } from './keyspace-purge.js';
 import { markersConnectionAnswers } from './markers-connection-health.js';
 import type { RedisAddress } from './redis-address.js';
 import { clusterDnsLookup, SharedLookupConnector } from './redis-lookup.js';
@@ -434,14 +434,28 @@ export class RedisFlowStore implements FlowStore {
   }
 
   /**
-   * Deletes every key of the incarnation `uid` of pool tenant `tenant`, which is gone for good (ADR
-   * 0390): the keys view(tenant, uid) writes, and no other (a uid names one incarnation for ever, so no
-   * later tenant writes under them). The number of keys deleted.
+   * Deletes every key of the incarnation `uid` of tenant `tenant`, which is gone for good (ADR 0390):
+   * the keys view(tenant, uid) writes, and no other (a uid names one incarnation for ever, so no later
+   * tenant writes under them). Without `uid`, the keys of a document without one (`jsm-sso purge`, ADR
+   * 0418), which no incarnation's keys start with. The number of keys deleted.
    */
-  async purge(tenant: string, uid: string): Promise<number> {
+  async purge(tenant: string, uid?: string): Promise<number> {
+    return this.#overKeysOf(tenant, uid, unlinkKeysStartingWith);
+  }
+
+  /** The number of keys purge(tenant, uid) would delete now (`jsm-sso purge --dry-run`). */
+  async countKeys(tenant: string, uid?: string): Promise<number> {
+    return this.#overKeysOf(tenant, uid, countKeysStartingWith);
+  }
+
+  async #overKeysOf(
+    tenant: string,
+    uid: string | undefined,
+    over: (redis: Redis | Cluster, prefix: string) => Promise<number>,
+  ): Promise<number> {
     try {
       await this.#ready(this.#redis);
-      return await unlinkKeysStartingWith(this.#redis, tenantKeyPrefix(tenant, uid));
+      return await over(this.#redis, tenantKeyPrefix(tenant, uid));
     } catch (err) {
       throw flowStoreErrorOf(err);
     }
