@@ -34,6 +34,8 @@ export type Forgery =
   | 'unknown-kid'
   | 'expired'
   | 'userinfo-other-sub'
+  | 'userinfo-no-sub'
+  | 'userinfo-empty-sub'
   | 'token-endpoint-down'
   | 'token-endpoint-html'
   | 'token-endpoint-truncated'
@@ -105,6 +107,10 @@ export interface FakeOidc {
   endSession?: boolean;
   /** Every code presented at its token endpoint, in order. */
   tokenCodes: string[];
+  /** The PKCE code_verifier of each token request, in order (none sent: an empty string). */
+  codeVerifiers: string[];
+  /** How each request to its userinfo endpoint came: method, Authorization header, query string. */
+  userinfoRequests: Array<{ method: string; authorization?: string; search: string }>;
   /** How many requests reached the place its redirecting token or userinfo endpoint names. */
   redirectedRequests: number;
   /** How many times the key set a `header-jku` ID token points to was read. */
@@ -120,6 +126,12 @@ const LONG_SUBJECT = 's'.repeat(256);
 const subjectOf = (forgery: Forgery): string => (forgery === 'long-sub' ? LONG_SUBJECT : SUBJECT);
 /** The token_type of the token response, when a forgery changes it (RFC 6749 7.1). */
 const TOKEN_TYPES: Partial<Record<Forgery, string>> = { 'token-type-mac': 'mac', 'token-type-dpop': 'DPoP' };
+
+/** The `sub` of the userinfo answer, when a forgery makes it another than the ID token's (OIDC Core 5.3.2). */
+const USERINFO_SUBJECTS: Partial<Record<Forgery, string>> = {
+  'userinfo-other-sub': 'someone-else',
+  'userinfo-empty-sub': '',
+};
 
 /** The access token every token response of the fake carries. */
 const ACCESS_TOKEN = 'at';
@@ -155,6 +167,8 @@ export async function startFakeOidc(
     issParameter?: boolean;
     /** The algorithm of its signing key (default RS256). */
     signingAlg?: 'RS256' | 'ES256';
+    /** The `code_challenge_methods_supported` its discovery names (none by default). */
+    pkceMethods?: string[];
   } = {},
 ): Promise<FakeOidc> {
   const alg = options.signingAlg ?? 'RS256';
@@ -175,6 +189,8 @@ export async function startFakeOidc(
     extraKeys: [],
     keysWithoutKid: false,
     tokenCodes: [],
+    codeVerifiers: [],
+    userinfoRequests: [],
     attackerJwksFetches: 0,
     redirectedRequests: 0,
     foreignJwk,
@@ -300,6 +316,7 @@ export async function startFakeOidc(
         // An OP that may answer userinfo as a JWT, and says it may leave it unsigned.
         userinfo_signing_alg_values_supported: [alg, 'none'],
         authorization_response_iss_parameter_supported: options.issParameter ?? true,
+        ...(options.pkceMethods ? { code_challenge_methods_supported: options.pkceMethods } : {}),
         ...fake.discoveryEndpoints,
       });
     }
@@ -324,6 +341,12 @@ export async function startFakeOidc(
       req.resume();
       return json({});
     }
+    if (url.pathname === '/userinfo')
+      fake.userinfoRequests.push({
+        method: req.method ?? '',
+        ...(req.headers.authorization === undefined ? {} : { authorization: req.headers.authorization }),
+        search: url.search,
+      });
     // The token endpoint (307: the code, the PKCE verifier and the client's credentials would go again)
     // or the userinfo endpoint (302: the access token would) sending the broker on somewhere else.
     if (
@@ -349,10 +372,9 @@ export async function startFakeOidc(
       return res.end();
     }
     if (url.pathname === '/userinfo') {
-      return json({
-        ...(fake.userinfoPerson ?? fake.person),
-        sub: fake.forgery === 'userinfo-other-sub' ? 'someone-else' : subjectOf(fake.forgery),
-      });
+      const person = fake.userinfoPerson ?? fake.person;
+      if (fake.forgery === 'userinfo-no-sub') return json(person);
+      return json({ ...person, sub: USERINFO_SUBJECTS[fake.forgery] ?? subjectOf(fake.forgery) });
     }
     if (url.pathname === '/token' && fake.forgery === 'token-endpoint-down') {
       req.resume();
@@ -379,8 +401,10 @@ export async function startFakeOidc(
         body += chunk;
       });
       req.on('end', () => {
-        const code = new URLSearchParams(body).get('code');
+        const form = new URLSearchParams(body);
+        const code = form.get('code');
         if (code !== null) fake.tokenCodes.push(code);
+        fake.codeVerifiers.push(form.get('code_verifier') ?? '');
         void idToken(code).then((id_token) =>
           json({
             access_token: ACCESS_TOKEN,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { exportJWK, generateKeyPair } from 'jose';
 import { CHOICE_PAGE_ORIGIN_WAIT_MS } from '../../broker/app.js';
@@ -72,6 +73,14 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     // The page carrying the SAMLResponse: posts only to the portal, leaks no Referer, is never cached.
     expectPageSecurityHeaders(response, { formAction: `'self' ${PORTAL_URL}`, https: false });
     expect(formFields(await response.text())['SAMLResponse']).to.be.a('string');
+  });
+
+  // rp-userinfo-bearer-header: an OP may refuse a token anywhere else (RFC 6750 2.1 SHOULD; 2.3, the
+  // query, SHOULD NOT); oidc-provider takes it in a form body too, so only a recording OP shows where it went.
+  it('presents the access token to the userinfo endpoint as a Bearer header alone, in no query or body (rp-userinfo-bearer-header)', async () => {
+    idpA.userinfoRequests.length = 0;
+    expect((await callbackWith('valid')).status).to.equal(200);
+    expect(idpA.userinfoRequests).to.deep.equal([{ method: 'GET', authorization: 'Bearer at', search: '' }]);
   });
 
   it('refuses an ID token with another issuer', async () =>
@@ -315,6 +324,11 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
 
   it('refuses a userinfo answer about another subject than the ID token (OIDC Core 5.3.2)', async () =>
     expectRefused(await callbackWith('userinfo-other-sub'), 'OIDC_USERINFO_SUBJECT_MISMATCH'));
+
+  it('refuses a userinfo answer without sub, or with an empty one, as OIDC_RESPONSE_INVALID (OIDC Core 5.3.2: sub is always returned)', async () => {
+    await expectRefused(await callbackWith('userinfo-no-sub'), 'OIDC_RESPONSE_INVALID');
+    await expectRefused(await callbackWith('userinfo-empty-sub'), 'OIDC_RESPONSE_INVALID');
+  });
 
   // OIDC Core 5.3.2 and 5.3.4: a signed userinfo answer (application/jwt), which the broker does
   // not ask for but an OP may send (its client registered userinfo_signed_response_alg), is
@@ -697,6 +711,37 @@ describe('broker: a passive request refused after an OIDC IdP answered is a sign
     );
     expect(signedIn.codes).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
   });
+});
+
+/**
+ * RFC 9700 2.1.1 and 4.8.2 (PKCE downgrade): the broker chooses its PKCE method itself, S256 with every
+ * authorization request whatever the IdP's discovery lists (`plain` alone, which would put the verifier
+ * in the browser's URL, or no method at all), and the token request carries the verifier the challenge
+ * is the hash of. Holding the code to it is the server's part: oidc-provider refuses a verifier for a
+ * code issued without a challenge, and the dev IdP issues none without one (ADR 0410).
+ */
+describe('broker: PKCE S256 whatever the IdP lists (RFC 9700 2.1.1, 4.8.2)', () => {
+  const s256 = (verifier: string) => createHash('sha256').update(verifier, 'ascii').digest('base64url');
+  for (const [what, pkceMethods] of [
+    ['plain alone', ['plain']],
+    ['no method', undefined],
+  ] as const) {
+    it(`sends S256 and, at the token endpoint, the verifier of its challenge to an IdP whose discovery lists ${what}`, async () => {
+      const stack = await startTwoIdpBroker(
+        {},
+        undefined,
+        pkceMethods ? { pkceMethods: [...pkceMethods] } : {},
+      );
+      try {
+        const { authorize, response } = await loginAtAlpha(stack, 'valid');
+        expect(response.status).to.equal(200);
+        expect(authorize.get('code_challenge_method')).to.equal('S256');
+        expect(stack.idpA.codeVerifiers.map(s256)).to.deep.equal([authorize.get('code_challenge')]);
+      } finally {
+        await stack.close();
+      }
+    });
+  }
 });
 
 /**
