@@ -18,6 +18,7 @@ import { SamlError } from '../common/saml/errors.js';
 import {
   AUTHN_CONTEXT_UNSPECIFIED,
   buildIdpMetadata,
+  type IdpList,
   issueErrorResponse,
   issueSignedResponse,
   type LogoutOutcome,
@@ -32,6 +33,7 @@ import {
   STATUS_NO_AUTHN_CONTEXT,
   STATUS_NO_AVAILABLE_IDP,
   STATUS_NO_PASSIVE,
+  STATUS_NO_SUPPORTED_IDP,
   STATUS_PROXY_COUNT_EXCEEDED,
   STATUS_REQUEST_DENIED,
   STATUS_REQUEST_UNSUPPORTED,
@@ -339,7 +341,14 @@ export async function createBrokerApp(
       telemetry.refusal('SAML_PROXY_COUNT_EXCEEDED', 200);
       return sendErrorResponse(req, res, flow, STATUS_PROXY_COUNT_EXCEEDED);
     }
-    if (request.nameIdForAnother || !nameIdPolicyMet(flow, idps)) return refuseNameIdPolicy(req, res, flow);
+    const offered = await idpsListed(flow.idpList);
+    if (offered.length === 0) {
+      telemetry.refusal('SAML_NO_SUPPORTED_IDP', 200);
+      return sendErrorResponse(req, res, flow, STATUS_NO_SUPPORTED_IDP);
+    }
+    if (offered.length < idps.length) flow.offeredIdps = offered.map((idp) => idp.name);
+    if (request.nameIdForAnother || !nameIdPolicyMet(flow, offered))
+      return refuseNameIdPolicy(req, res, flow);
     const enforcedContext = settings.enforcesRequestedAuthnContext ? flow.authnContext : undefined;
     if (enforcedContext && !authnContextSatisfiable(enforcedContext)) {
       telemetry.refusal('SAML_AUTHN_CONTEXT_NOT_MET', 200);
@@ -350,7 +359,7 @@ export async function createBrokerApp(
     // instead of showing anything.
     if (
       flow.isPassive &&
-      (idps.length > 1 || flow.forceAuthn || !backends.get(idps[0]!.name)!.logsInPassively)
+      (offered.length > 1 || flow.forceAuthn || !backends.get(offered[0]!.name)!.logsInPassively)
     ) {
       telemetry.refusal('SAML_PASSIVE_NOT_POSSIBLE', 200);
       return sendErrorResponse(req, res, flow, STATUS_NO_PASSIVE);
@@ -358,9 +367,9 @@ export async function createBrokerApp(
     const flowId = newToken();
     setFlowCookie(res, flowId);
     // With one IdP the flow is written once, already naming it and holding its backend's state.
-    if (idps.length === 1) {
+    if (offered.length === 1) {
       try {
-        return await startAtIdp(req, res, flowId, flow, idps[0]!.name);
+        return await startAtIdp(req, res, flowId, flow, offered[0]!.name);
       } catch (err) {
         // The request is the portal's, validated: a passive one hears a fault at its ACS (ADR 0391).
         const status = flow.isPassive ? faultStatusOf(err) : undefined;
@@ -370,11 +379,37 @@ export async function createBrokerApp(
     }
     await state.saveFlow(flowKeyOf(flowId), flow);
     sendChoicePage(res, pageFor(req), {
-      idps: choices,
+      idps: choicesOf(flow),
       csrf: choiceTokenOf(flowId),
       action: own('/saml/choose'),
       idpOrigins: await idpOrigins(),
     });
+  }
+
+  /**
+   * The tenant's IdPs a Scoping IDPList lets the broker choose among (core 3.4.1.3.1, ADR 0411): each
+   * one when there is no list or the list names the broker itself; else those it names by the
+   * identifier the broker asserts them by (`Backend.authority`, its AuthenticatingAuthority). An IdP
+   * that cannot be read now is not available, so a list naming only it is answered NoSupportedIDP.
+   */
+  async function idpsListed(idpList: IdpList | undefined): Promise<readonly IdentityProviderSpec[]> {
+    if (!idpList) return idps;
+    const named = new Set(idpList.entries.map((entry) => entry.providerId));
+    if (named.has(settings.entityId)) return idps;
+    const authorities = await Promise.all(idps.map((idp) => backends.get(idp.name)!.authority()));
+    return idps.filter((_, i) => authorities[i] !== undefined && named.has(authorities[i]));
+  }
+
+  /** The IdPs a flow may go to: those its IDPList named, else every one of the tenant's (ADR 0411). */
+  function offeredIn(flow: LoginFlow): readonly IdentityProviderSpec[] {
+    const names = flow.offeredIdps;
+    return names === undefined ? idps : idps.filter((idp) => names.includes(idp.name));
+  }
+
+  /** The choice page's buttons for `flow`'s IdPs. */
+  function choicesOf(flow: LoginFlow): IdpChoice[] {
+    const offered = new Set(offeredIn(flow).map((idp) => idp.name));
+    return choices.filter((choice) => offered.has(choice.name));
   }
 
   /**
@@ -501,11 +536,13 @@ export async function createBrokerApp(
     // What the person typed or pasted: spaces around it are hers, not part of an address (ADR 0186).
     // It only chooses the IdP and fills in its form; the IdP's answer is judged as asserted.
     const email = single(form, 'email')?.trim();
+    // Only among the IdPs the request's IDPList named, when it named some (ADR 0411).
+    const offered = offeredIn(flow);
     const idp =
       idpName !== undefined
-        ? idps.find((i) => i.name === idpName)
+        ? offered.find((i) => i.name === idpName)
         : email !== undefined
-          ? homeRealmFor(idps, email)
+          ? homeRealmFor(offered, email)
           : undefined;
     if (idpName !== undefined && !idp)
       throw new JsmSsoError('IDP_UNKNOWN', 'there is no such sign-in method');
@@ -515,7 +552,7 @@ export async function createBrokerApp(
     }
     if (!idp) {
       return sendChoicePage(res, pageFor(req), {
-        idps: choices,
+        idps: choicesOf(flow),
         csrf: choiceTokenOf(flowId),
         action: own('/saml/choose'),
         idpOrigins: await idpOrigins(),

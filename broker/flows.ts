@@ -33,6 +33,11 @@ export interface LoginFlow {
   idpList?: IdpList;
   /** The AuthnRequest's Scoping RequesterIDs, for an upstream SAML IdP's request; undefined when none. */
   requesterIds?: string[];
+  /**
+   * The tenant's IdPs the IDPList names (by name), when it names some but not all and not the broker
+   * (ADR 0411): the only ones offered and chosen; undefined when every IdP may be.
+   */
+  offeredIdps?: string[];
   idp?: string;
   /** The chosen backend's own state across the redirect (opaque here), sealed: it holds secrets. */
   backendState?: string;

@@ -171,6 +171,8 @@ export const BROKER_CODES = {
     "ForceAuthn through an upstream SAML IdP: its assertion's AuthnInstant is missing or before the AuthnRequest was sent (the IdP reused a session); answered as Responder/AuthnFailed",
   SAML_PROXY_COUNT_EXCEEDED:
     'The AuthnRequest forbids proxying (Scoping ProxyCount="0") and the broker only ever proxies to the tenant\'s IdP; answered as Responder/ProxyCountExceeded',
+  SAML_NO_SUPPORTED_IDP:
+    "The AuthnRequest's Scoping IDPList names neither the broker nor any of the tenant's IdPs (by SAML entityID or OIDC issuer), or only IdPs that cannot be read now; answered as Responder/NoSupportedIDP",
   SAML_SUBJECT_UNSUPPORTED:
     'The AuthnRequest names the principal to authenticate (a Subject), which the broker does not support; answered as Requester/RequestUnsupported',
   FLOW_UNKNOWN: 'The login flow is unknown: expired, already finished, or forged',

@@ -314,6 +314,12 @@ export interface Backend {
    * redirect that answers a form post.
    */
   loginOrigin(): Promise<string | undefined>;
+  /**
+   * The identifier the broker names the IdP by in its assertions' AuthenticatingAuthority (core
+   * 3.4.1.5.1): a SAML IdP's entityID, an OIDC issuer, a plain OAuth 2.0 server's issuer or its stand-in;
+   * an SP's Scoping IDPList is read by it (ADR 0411). Undefined while the IdP cannot be read.
+   */
+  authority(): Promise<string | undefined>;
   /** Sends the person to the IdP for the flow `flowId`. */
   startLogin(flowId: string, prompt: LoginPrompt): Promise<LoginStart>;
   /**

@@ -266,6 +266,10 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       // choice page a 500 for every IdP of the tenant, so this one IdP is left out instead.
       return endpoint && URL.canParse(endpoint) ? new URL(endpoint).origin : undefined;
     },
+    async authority() {
+      const c = await protocol.configuration().catch(() => undefined);
+      return c ? metadataOf(c).issuer : undefined;
+    },
     async startLogin(flowId, prompt) {
       const c = await protocol.configuration();
       const { redirectUrl, pending } = await authorizationRequest(

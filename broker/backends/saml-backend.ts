@@ -423,6 +423,13 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       );
     },
 
+    async authority() {
+      return metadata.current().then(
+        (idp) => idp.entityId,
+        () => undefined,
+      );
+    },
+
     async startLogin(
       flowId,
       { forceAuthn, isPassive, proxyCount, requestedAuthnContext, idpList, requesterIds },
