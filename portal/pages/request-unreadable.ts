@@ -11,8 +11,11 @@ import { ACCEPTED_UPLOADS, MAX_COMMENT_FILES } from './uploads.js';
  */
 export interface KeptForm {
   /** Where it posts, under the request's path. */
-  action: 'comment' | 'attachment' | 'transition';
-  writeKey: string;
+  action: 'comment' | 'attachment' | 'transition' | ShareAction;
+  /** The write's key; none for a share, which changes the request once however often it is sent. */
+  writeKey?: string;
+  /** Whom a share action chose: the person or the organization, sent again as chosen (ADR 0407). */
+  choice?: { field: 'accountId' | 'organizationId'; value: string };
   /** What was typed: a comment, a step's comment. */
   text?: string;
   /** The step chosen. */
@@ -20,6 +23,13 @@ export interface KeptForm {
   /** Its file input: one file (the upload form) or several (a comment's); no browser keeps one. */
   files?: 'one' | 'many';
 }
+
+/** The one-click actions on a request's people and organizations. */
+export type ShareAction =
+  | 'participants/add'
+  | 'participants/remove'
+  | 'organizations/add'
+  | 'organizations/remove';
 
 /**
  * The answer to a failed post when the request's page cannot be read: why the post failed (`error`, its
@@ -54,8 +64,9 @@ export function requestUnreadablePage(
     <h1>${t('request.unreadable.title')}</h1>
     ${v.error ? html`<p class="alert" role="alert">${v.error}${v.reference ? html`<br>${referenceLine(ctx, v.reference)}` : ''}</p>` : ''}
     <p>${t('request.unreadable')}</p>
-    <form class="card" method="post" action="${page}/${form.action}"${form.files === undefined ? '' : html` enctype="multipart/form-data"`}>${csrfField(v.csrf)}${writeKeyField(form.writeKey)}
+    <form class="card" method="post" action="${page}/${form.action}"${form.files === undefined ? '' : html` enctype="multipart/form-data"`}>${csrfField(v.csrf)}${form.writeKey === undefined ? '' : writeKeyField(form.writeKey)}
       ${form.transitionId === undefined ? '' : html`<input type="hidden" name="transition" value="${form.transitionId}">`}
+      ${form.choice === undefined ? '' : html`<input type="hidden" name="${form.choice.field}" value="${form.choice.value}">`}
       ${
         form.text === undefined
           ? ''

@@ -16,7 +16,7 @@ import { translatorOf } from '../i18n.js';
 import { messagePage } from '../pages/account.js';
 import { problemText } from '../pages/refusals.js';
 import { type OrganizationSharingView, requestDetailPage } from '../pages/request-detail.js';
-import { type KeptForm, requestUnreadablePage } from '../pages/request-unreadable.js';
+import { type KeptForm, requestUnreadablePage, type ShareAction } from '../pages/request-unreadable.js';
 import { sharePersonPage, transitionConfirmPage } from '../pages/requests.js';
 import { MAX_COMMENT_FILES, uploadRefusalText } from '../pages/uploads.js';
 import { type PageReference, referenceOf } from '../reference.js';
@@ -106,8 +106,15 @@ const STEP_NOT_DONE: NotDone = {
   stillChecked: 'request.refused.stepStillChecked',
   inProgress: 'request.refused.stepInProgress',
 };
-/** A share's page shows whom the request is shared with as Atlassian holds it (ADR 0378): no `unknown`. */
-const SHARE_NOT_DONE: NotDone = { refused: 'request.refused.shareNotSent' };
+/**
+ * A share's page shows whom the request is shared with as Atlassian holds it (ADR 0378) when it can be read,
+ * and says whether the change may have been made all the same: it may not be readable (ADR 0407). No hold: a
+ * share sent again changes the request once (a person or an organization is added or taken off as a set).
+ */
+const SHARE_NOT_DONE: NotDone = {
+  refused: 'request.refused.shareNotSent',
+  unknown: 'request.refused.shareUnconfirmed',
+};
 
 /** One of ACTION_REFUSALS in the customer's words; undefined for any other error. */
 function actionRefusalText(i18n: Translator, err: unknown): string | undefined {
@@ -371,9 +378,10 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     files?: KeptForm['files'],
   ): KeptForm => ({
     action,
-    writeKey: writeKeyFrom(body[WRITE_KEY_FIELD]),
+    writeKey: isShareAction(action) ? undefined : writeKeyFrom(body[WRITE_KEY_FIELD]),
     text: typeof body['body'] === 'string' ? body['body'] : undefined,
     transitionId: typeof body['transition'] === 'string' ? body['transition'] : undefined,
+    choice: choiceOf(body),
     files,
   });
 
@@ -467,8 +475,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         keeps,
       }: {
         approvers?: boolean;
-        /** The form posted, kept should the request's page be unreadable after a failure (ADR 0400). */
-        keeps?: 'comment' | 'transition';
+        /** The form posted, kept should the request's page be unreadable after a failure (ADR 0400, 0407). */
+        keeps?: Exclude<KeptForm['action'], 'attachment'>;
         /**
          * Shows the page a post is answered with when an earlier post of the same form is still writing
          * (WriteInProgressError), if not the request's page; false to leave it to the request's page.
@@ -824,7 +832,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       }
       await client.addParticipants(key, [accountId]);
     },
-    { notDone: SHARE_NOT_DONE },
+    { notDone: SHARE_NOT_DONE, keeps: 'participants/add' },
   );
 
   postRequestAction(
@@ -840,6 +848,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     },
     {
       notDone: SHARE_NOT_DONE,
+      keeps: 'participants/remove',
       // Someone who takes themselves off may no longer see the request: its page would answer
       // "no such request" to the write just done. My requests says what happened instead, and still
       // lists the request if an organization share or an approval keeps it theirs (ADR 0284).
@@ -877,9 +886,11 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     };
   postRequestAction('/requests/:key/organizations/add', 'shared', changeOrganizationShare('add'), {
     notDone: SHARE_NOT_DONE,
+    keeps: 'organizations/add',
   });
   postRequestAction('/requests/:key/organizations/remove', 'shared', changeOrganizationShare('remove'), {
     notDone: SHARE_NOT_DONE,
+    keeps: 'organizations/remove',
   });
 
   const attachFile = async (req: Request, res: Response) => {
@@ -1059,6 +1070,18 @@ function organizationSharing(
     others: [...shared].filter((id) => !mine.some((o) => o.id === id)).length,
     mayStopSharing: facts.reporterAccountId === accountId,
   };
+}
+
+function isShareAction(action: KeptForm['action']): action is ShareAction {
+  return action.startsWith('participants/') || action.startsWith('organizations/');
+}
+
+/** Whom a share action's form chose, as posted: kept so that one click sends it again (ADR 0407). */
+function choiceOf(body: Record<string, unknown>): KeptForm['choice'] {
+  const accountId = body['accountId'];
+  if (typeof accountId === 'string') return { field: 'accountId', value: accountId };
+  const organizationId = body['organizationId'];
+  return typeof organizationId === 'string' ? { field: 'organizationId', value: organizationId } : undefined;
 }
 
 /** The most bytes of a thumbnail read: Atlassian's are small previews, a few KiB. */

@@ -5,6 +5,11 @@
 // says the request cannot be shown right now, keeping the form (ADR 0400); also for a post whose own look at
 // the request's visibility failed, a page made of what she sent alone, the same for any key (ADR 0401).
 import { expect } from 'chai';
+import {
+  clearOutageAfterEach,
+  failEveryRead as failEveryReadOf,
+  pageButKey,
+} from '../../testkit/atlassian-outage.js';
 import { eventually } from '../../testkit/envtest.js';
 import {
   type Browser,
@@ -32,23 +37,9 @@ describe('faults: the request’s page cannot be read after a write failed, Atla
     h = started;
     alice = signedIn;
   });
-  let from = 0;
-  beforeEach(() => {
-    from = h.exchanges.length;
-  });
-  afterEach(() => {
-    h.emulator.faults.clear();
-    // The outage's answers are the emulator's faults, not Atlassian's documented ones: dropped from the
-    // harness's check of the portal's exchanges against the specs.
-    for (let i = h.exchanges.length - 1; i >= from; i--)
-      if (h.exchanges[i]!.status >= 500) h.exchanges.splice(i, 1);
-  });
+  clearOutageAfterEach(() => h);
 
-  /** From now on every read fails: each GET, and the searches (POSTs) that decide visibility. */
-  const failEveryRead = async () => {
-    h.emulator.faults.add({ method: 'GET', status: 503 });
-    h.emulator.faults.add({ pathPrefix: '/rest/api/3/search', method: 'POST', status: 503 });
-  };
+  const failEveryRead = () => failEveryReadOf(h);
 
   const key = () => h.keyOf('Laptop screen flickers');
   /** A form, what its page says after each failure, and what it keeps of it. */
@@ -189,12 +180,7 @@ describe('faults: the request’s page cannot be read after a write failed, Atla
       await failEveryRead();
       const answer = async (k: string) => {
         const res = await danas[what]!.send(k, formPage(csrf, variant, k));
-        // What differs between any two answers: the key asked for, the CSP nonce, the answer's reference.
-        const page = (await res.text())
-          .replaceAll(k, 'KEY')
-          .replace(/nonce="[^"]*"/g, 'nonce=""')
-          .replace(/data-reference>[^<]*</g, 'data-reference><');
-        return { status: res.status, page };
+        return pageButKey(res, k);
       };
       const hers = await answer(key());
       const nobodys = await answer('HELP-98765');

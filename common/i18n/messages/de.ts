@@ -193,6 +193,8 @@ export const de: Catalogue = {
   'request.refused.stepNotSent':
     'Die Anfrage wurde nicht aktualisiert. Sie können diesen Schritt erneut senden.',
   'request.refused.shareNotSent': 'Die Freigabe wurde nicht geändert. Sie können sie erneut senden.',
+  'request.refused.shareUnconfirmed':
+    'Wir konnten nicht bestätigen, ob die Freigabe geändert wurde. Prüfen Sie zuerst, für wen die Anfrage freigegeben ist; erneut gesendet, wird sie nur einmal geändert.',
   'request.refused.stepUnconfirmed':
     'Wir konnten nicht bestätigen, ob die Anfrage aktualisiert wurde. Prüfen Sie unten ihren Status, bevor Sie diesen Schritt erneut senden.',
   'request.refused.stepUnconfirmedHeld':

@@ -194,6 +194,8 @@ export const en = {
     'That step is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check the request’s status again then; your comment is kept below, and sending this form again will neither take the step nor add the comment twice.',
   'request.refused.stepNotSent': 'The request was not updated. You can send that step again.',
   'request.refused.shareNotSent': 'Sharing was not changed. You can send it again.',
+  'request.refused.shareUnconfirmed':
+    'We could not confirm whether sharing was changed. Check whom the request is shared with first; sending it again changes it only once.',
   'request.refused.stepUnconfirmed':
     'We could not confirm whether the request was updated. Check its status below before sending that step again.',
   'request.refused.stepUnconfirmedHeld':

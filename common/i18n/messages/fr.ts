@@ -194,6 +194,8 @@ export const fr: Catalogue = {
   'request.refused.stepNotSent':
     'La demande n’a pas été mise à jour. Vous pouvez envoyer de nouveau cette étape.',
   'request.refused.shareNotSent': 'Le partage n’a pas été modifié. Vous pouvez l’envoyer de nouveau.',
+  'request.refused.shareUnconfirmed':
+    'Nous n’avons pas pu confirmer que le partage a été modifié. Vérifiez d’abord avec qui la demande est partagée ; renvoyé, il ne sera modifié qu’une fois.',
   'request.refused.stepUnconfirmed':
     'Nous n’avons pas pu confirmer que la demande a été mise à jour. Vérifiez son statut ci-dessous avant d’envoyer de nouveau cette étape.',
   'request.refused.stepUnconfirmedHeld':

@@ -190,6 +190,8 @@ export const ja: Catalogue = {
     'この操作は前回のクリックでまだ送信中です。遅くとも {seconds} 秒後には結果が確定します。その後でリクエストのステータスをもう一度確認してください。コメントは下に残してあり、このフォームを再送信しても操作やコメントが二重に行われることはありません。',
   'request.refused.stepNotSent': 'リクエストは更新されませんでした。この操作はもう一度送信できます。',
   'request.refused.shareNotSent': '共有設定は変更されませんでした。もう一度送信できます。',
+  'request.refused.shareUnconfirmed':
+    '共有設定が変更されたかどうかを確認できませんでした。まずリクエストの共有先を確認してください。再送信しても変更は一度だけです。',
   'request.refused.stepUnconfirmed':
     'リクエストが更新されたかどうかを確認できませんでした。この操作を再送信する前に、下のステータスを確認してください。',
   'request.refused.stepUnconfirmedHeld':
