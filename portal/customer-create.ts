@@ -15,7 +15,7 @@ import { AtlassianError } from './atlassian/errors.js';
 import { pageDeadline } from './atlassian/page-budget.js';
 import type { UserDTO } from './atlassian/types.js';
 import type { AuditEvent } from './audit.js';
-import { answeredUnreadable, mayHaveWritten } from './write-once.js';
+import { answeredUnreadable, mayHaveWritten, resourceLimitReached } from './write-once.js';
 
 /** What the audit says of the account: made by this create, there already, or there after a create not heard. */
 export type Provisioning = Extract<
@@ -48,8 +48,10 @@ export class CustomerNotSearchableError extends JsmSsoError {
 
 /**
  * Sends the create, and once more when its outcome is unknown (a 5xx, a timeout, the connection
- * lost; not Atlassian's 503 with Retry-After, which did nothing and asks for a wait). `user` is the
- * account when Atlassian answered it readably; without it the account exists and must be looked for.
+ * lost; not a 503 with Retry-After, which asks for a wait: an account made behind it, by a proxy
+ * answering after the work, is met by the next sign-in's create as a conflict, an address being
+ * one account). `user` is the account when Atlassian answered it readably; without it the account
+ * exists and must be looked for.
  */
 export async function createCustomerOnce(
   create: () => Promise<UserDTO>,
@@ -60,7 +62,7 @@ export async function createCustomerOnce(
     // Someone (another replica, an agent, an earlier sign-in) made it.
     if (isConflict(err)) return { provisioning: 'customer_existed' };
     if (madeUnread(err)) return { provisioning: 'customer_created' };
-    if (!mayHaveWritten(err)) throw err;
+    if (!mayHaveWritten(err) || resourceLimitReached(err)) throw err;
   }
   try {
     // Made now: the first was not.

@@ -99,9 +99,12 @@ function confirmWithin<T>(confirm: () => Promise<T | undefined>, ms: number): Pr
 
 /**
  * Writes once under a key: looks first, then writes; a 429 (Atlassian refused before doing
- * anything), or a 503 with Retry-After (a resource limit, to be handled as a 429), is retried after
- * Retry-After; a 5xx, timeout or lost connection is looked for and, not found, given up with: it may
- * still be made. Gives up with the last error when the next wait would exceed the budget.
+ * anything) is retried after Retry-After; a 5xx, timeout or lost connection is looked for and, not
+ * found, given up with: it may still be made. A 503 with Retry-After (a resource limit, which
+ * Atlassian says may be handled as a 429, but which a proxy in front of it also answers once the work
+ * was committed) is looked for after its Retry-After, past a lagging search too (`confirm`), and sent
+ * again once when neither look sees it (ADR 0408). Gives up with the last error when the next wait
+ * would exceed the budget.
  *
  * Such a give-up is never sent again by this post, whatever `find` is: a write that timed out may
  * commit after every look this post can afford, and one sent again then makes two (ADR 0393; a create
@@ -134,6 +137,8 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
   const fits = (ms: number) => Date.now() + ms <= deadline;
   /** The failure of a write sent in an earlier round that may have been made. */
   let mayBeMade: AtlassianError | undefined;
+  /** Whether a write answered 503 with Retry-After was sent again: at most once (ADR 0408). */
+  let resentAfterLimit = false;
   // The least wait before the next write, doubling each round: Atlassian's Retry-After may ask for
   // none (`0`), and a write answered 503 at once every time was sent back to back, with its look,
   // until the budget ended (92 comments in 1.5 s).
@@ -165,26 +170,27 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
         const found = await lookAfter(err, find);
         if (found !== undefined) return { value: found, existed: false };
       }
-      if (!resourceLimitReached(err)) {
-        // Where the write can be seen at once, the customer lands on it, rather than being told to
-        // check My requests, a search that lags too: finding nothing there, they would raise it anew.
-        const seen =
-          options.confirm &&
-          (await confirmWithin(options.confirm, deadline - Date.now()).catch(() => undefined));
-        if (seen !== undefined) return { value: seen, existed: false };
-        // Not seen proves nothing: the write may still be made (ADR 0393).
-        throw err;
-      }
+      // Where the write can be seen at once, the customer lands on it, rather than being told to
+      // check My requests, a search that lags too: finding nothing there, they would raise it anew.
+      // A look that fails tells nothing: the write's failure is answered, as one that may be made.
+      const { confirm } = options;
+      const seen = confirm && (await lookAfter(err, () => confirmWithin(confirm, deadline - Date.now())));
+      if (seen !== undefined) return { value: seen, existed: false };
+      // Not seen proves nothing of a write that may still be under way (ADR 0393). A 503 with
+      // Retry-After alone is sent again, once: made behind it, Atlassian would have shown it to the
+      // look after the wait; and each more send would be one more write a look may miss (ADR 0408).
+      if (!resourceLimitReached(err) || resentAfterLimit) throw err;
+      resentAfterLimit = true;
       options.onRetry?.(String(err.upstreamStatus));
     }
   }
 }
 
 /**
- * `find` after a write whose outcome is unknown. A look that fails tells nothing of the write, so the
- * write's own failure is the one to answer. Answered in its place, a look refused 429 (or 503 with
- * Retry-After) read as "Atlassian did nothing": the form's claim was dropped and its page said it
- * could be sent again, which a lagging search then let write twice (ADR 0377).
+ * `find` or `confirm` after a write whose outcome is unknown. A look that fails tells nothing of the
+ * write, so the write's own failure is the one to answer. Answered in its place, a look refused 429
+ * (or 503 with Retry-After) read as "Atlassian did nothing": the form's claim was dropped and its page
+ * said it could be sent again, which a lagging search then let write twice (ADR 0377).
  */
 async function lookAfter<T>(err: AtlassianError, find: () => Promise<T | undefined>): Promise<T | undefined> {
   try {
@@ -196,14 +202,19 @@ async function lookAfter<T>(err: AtlassianError, find: () => Promise<T | undefin
 
 /**
  * A write that failed so may have been made (what a lagging look-up cannot yet tell): a post of the
- * same form finds its claim saying so (portal/write-claims.ts).
+ * same form finds its claim saying so (portal/write-claims.ts). A 503 with Retry-After too: a proxy
+ * in front of Atlassian answers it after the work as well (ADR 0408; before, it dropped the claim).
  */
-export function mayHaveWritten(err: unknown): boolean {
-  return err instanceof AtlassianError && outcomeUnknown(err) && !resourceLimitReached(err);
+export function mayHaveWritten(err: unknown): err is AtlassianError {
+  return err instanceof AtlassianError && outcomeUnknown(err);
 }
 
-/** Atlassian's 503 with Retry-After: "a resource limit has been reached", to be handled as a 429. */
-function resourceLimitReached(err: AtlassianError): boolean {
+/**
+ * A 503 with Retry-After: Atlassian's "a resource limit has been reached", which it says may be
+ * handled as a 429, but not that nothing was done; a proxy or load balancer in front of it answers
+ * the same after the work was committed, and Atlassian documents no header that tells them apart.
+ */
+export function resourceLimitReached(err: AtlassianError): boolean {
   return err.upstreamStatus === 503 && err.retryAfterMs !== undefined;
 }
 

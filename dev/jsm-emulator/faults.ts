@@ -6,7 +6,11 @@ import { gzipSync } from 'node:zlib';
 export interface FaultRule {
   /** Answer with this status instead of handling the request (429 and 503 get Atlassian's headers). */
   status?: number;
-  /** For 429/503: the Retry-After header, in seconds (default 1). */
+  /**
+   * For 429/503: the Retry-After header, in seconds (default 1). With `statusAfterHandling`, the
+   * Retry-After its answer carries (none when not set): a proxy or load balancer in front of
+   * Atlassian answering 503 with Retry-After once the work was committed.
+   */
   retryAfterSeconds?: number;
   /**
    * The error message in the answer's body (default: by status). Atlassian's own messages may quote
@@ -181,7 +185,8 @@ export async function applyFault(
       return end(body, ...rest);
     }) as typeof res.end;
   }
-  if (rule.statusAfterHandling !== undefined) answerAfterHandling(rule.statusAfterHandling, req, res);
+  if (rule.statusAfterHandling !== undefined)
+    answerAfterHandling(rule.statusAfterHandling, rule.retryAfterSeconds, req, res);
   if (rule.dropAfterHandling) {
     res.end = (() => {
       req.socket.destroy();
@@ -241,9 +246,15 @@ function errorBody(req: IncomingMessage, status: number, message: string): strin
 
 /**
  * Replaces the handler's answer, once it is made, with a `status` error (see
- * FaultRule.statusAfterHandling); a bodiless one (a transition's 204) too.
+ * FaultRule.statusAfterHandling), with `retryAfterSeconds` as its Retry-After when set; a bodiless
+ * one (a transition's 204) too.
  */
-function answerAfterHandling(status: number, req: IncomingMessage, res: ServerResponse): void {
+function answerAfterHandling(
+  status: number,
+  retryAfterSeconds: number | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
   const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
   res.end = ((chunk?: unknown, ...rest: unknown[]) => {
     if (typeof chunk === 'function') return end(chunk, ...rest);
@@ -251,6 +262,7 @@ function answerAfterHandling(status: number, req: IncomingMessage, res: ServerRe
     res.statusCode = status;
     res.setHeader('Content-Type', 'application/json;charset=UTF-8');
     res.setHeader('Content-Length', Buffer.byteLength(body));
+    if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
     return end(body);
   }) as typeof res.end;
 }

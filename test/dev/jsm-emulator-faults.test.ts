@@ -35,6 +35,22 @@ describe('JSM emulator: faults a client must survive', () => {
     );
     expect(emulator.faults.hits()).to.deep.equal([2]);
   });
+  it('answers 503 with the given Retry-After after doing the work, as a proxy in front of Atlassian may', async () => {
+    emulator.faults.set({ statusAfterHandling: 503, retryAfterSeconds: 4, times: 1, method: 'POST' });
+    const text = 'Hello from behind a proxy';
+    const posted = await fetch(`${emulator.url}/rest/servicedeskapi/request/IT-1/comment`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ body: text, public: true }),
+    });
+    expect(posted.status).to.equal(503);
+    expect(posted.headers.get('retry-after')).to.equal('4');
+    const comments = [...emulator.state.requests.values()].find((r) => r.key === 'IT-1')!.comments;
+    expect(
+      comments.filter((c) => c.body === text),
+      'the comment made',
+    ).to.have.length(1);
+  });
   it('only hits the path prefix it was given', async () => {
     emulator.faults.set({ status: 503, pathPrefix: '/rest/api/3/' });
     expect(

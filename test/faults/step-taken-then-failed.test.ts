@@ -84,6 +84,27 @@ describe('faults: a step without a comment, its form sent again while the step i
     expect(request().statusHistory.length - steps, 'steps taken, a new form').to.equal(2);
   });
 
+  it('sends nothing for the same form after Atlassian took the step and a proxy answered 503 with Retry-After (ADR 0408)', async () => {
+    // Before, a 503 with Retry-After was read as "nothing done": the claim was dropped, and the same
+    // form sent again took the step a second time.
+    const steps = request().statusHistory.length;
+    const form = await confirmation();
+    h.emulator.faults.set({
+      statusAfterHandling: 503,
+      retryAfterSeconds: 1,
+      pathPrefix: `/rest/servicedeskapi/request/${request().key}/transition`,
+      method: 'POST',
+      times: 1,
+    });
+    const first = await alice.post(action(), form);
+    expect(request().statusHistory.length - steps, 'steps taken by the first post').to.equal(1);
+    expect(first.status, 'the first post').to.not.equal(303);
+    expect(await first.text()).to.contain('We could not confirm whether the request was updated.');
+    const again = await alice.post(action(), form);
+    expect(request().statusHistory.length - steps, 'steps taken, the form sent again').to.equal(1);
+    expect(again.status, 'the form sent again').to.equal(502);
+  });
+
   it('keeps nothing of a form whose step was not offered: sent again once it is, it takes the step', async () => {
     const steps = request().statusHistory.length;
     const form = await confirmation();
