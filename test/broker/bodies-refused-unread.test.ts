@@ -6,10 +6,10 @@ import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { MAX_FORM_BYTES, readSoapEnvelope } from '../../broker/http.js';
 import type { JsmSsoError } from '../../common/errors.js';
-import { type RunningServer, startServer } from '../../common/http/server.js';
-import { createLogger } from '../../common/log.js';
+import type { RunningServer } from '../../common/http/server.js';
 import { type Stack, startStack } from '../../testkit/broker-harness.js';
 import { postExpectingContinue } from '../../testkit/expect-continue.js';
+import { startLoopbackServer } from '../../testkit/loopback-server.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -70,21 +70,15 @@ describe('broker: a SOAP envelope refused unread (ADR 0404)', () => {
   const LIMIT = 1024;
   let server: RunningServer;
   before(async () => {
-    server = await startServer({
-      name: 'soap',
-      port: 0,
-      host: '127.0.0.1',
-      logger: createLogger({ component: 'test', level: 'silent' }),
-      // As the broker's SOAP logout endpoint reads its envelope (broker/soap-logout.ts).
-      handler: (req, res) => {
-        readSoapEnvelope(req, LIMIT).then(
-          (envelope) => res.end(`read ${envelope}`),
-          (err: JsmSsoError) => {
-            res.statusCode = err.status;
-            res.end(err.code);
-          },
-        );
-      },
+    // As the broker's SOAP logout endpoint reads its envelope (broker/soap-logout.ts).
+    server = await startLoopbackServer((req, res) => {
+      readSoapEnvelope(req, LIMIT).then(
+        (envelope) => res.end(`read ${envelope}`),
+        (err: JsmSsoError) => {
+          res.statusCode = err.status;
+          res.end(err.code);
+        },
+      );
     });
   });
   after(() => server.close(100));

@@ -1,9 +1,9 @@
 // `Expect: 100-continue` at the server every part runs (common/http/server.ts, ADR 0404): "100 Continue"
 // only once the route reads the body, so a request its route refuses unread is answered without it.
 import { expect } from 'chai';
-import { type RunningServer, startServer } from '../../common/http/server.js';
-import { createLogger } from '../../common/log.js';
+import type { RunningServer } from '../../common/http/server.js';
 import { postExpectingContinue } from '../../testkit/expect-continue.js';
+import { startLoopbackServer } from '../../testkit/loopback-server.js';
 
 const LIMIT = 16;
 
@@ -13,23 +13,17 @@ describe('the public server: Expect: 100-continue (ADR 0404)', () => {
   const read: string[] = [];
 
   before(async () => {
-    server = await startServer({
-      name: 'expect',
-      port: 0,
-      host: '127.0.0.1',
-      logger: createLogger({ component: 'test', level: 'silent' }),
-      // As every body reader of the parts: the declared length judged before a byte is read.
-      handler: async (req, res) => {
-        if (Number(req.headers['content-length']) > LIMIT) {
-          res.statusCode = 413;
-          res.end('too large');
-          return;
-        }
-        let body = '';
-        for await (const chunk of req) body += chunk;
-        read.push(body);
-        res.end(`read ${body}`);
-      },
+    // As every body reader of the parts: the declared length judged before a byte is read.
+    server = await startLoopbackServer(async (req, res) => {
+      if (Number(req.headers['content-length']) > LIMIT) {
+        res.statusCode = 413;
+        res.end('too large');
+        return;
+      }
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      read.push(body);
+      res.end(`read ${body}`);
     });
   });
   after(() => server.close(100));

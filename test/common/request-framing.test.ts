@@ -3,8 +3,8 @@
 // nothing here may turn that off (no insecureHTTPParser, no larger header limit).
 import { connect } from 'node:net';
 import { expect } from 'chai';
-import { type RunningServer, startServer } from '../../common/http/server.js';
-import { createLogger } from '../../common/log.js';
+import type { RunningServer } from '../../common/http/server.js';
+import { startLoopbackServer } from '../../testkit/loopback-server.js';
 
 /** Sends `raw` and gives back the answer's status line, once the server has closed the connection. */
 function statusLineOf(server: RunningServer, raw: string): Promise<string> {
@@ -26,18 +26,12 @@ describe('the public server: request framing tricks (ADR 0394)', () => {
   const seen: string[] = [];
 
   before(async () => {
-    server = await startServer({
-      name: 'framing',
-      port: 0,
-      host: '127.0.0.1',
-      logger: createLogger({ component: 'test', level: 'silent' }),
-      handler: (req, res) => {
-        req.resume();
-        req.once('end', () => {
-          seen.push(`${req.method} ${req.url}`);
-          res.end('handled');
-        });
-      },
+    server = await startLoopbackServer((req, res) => {
+      req.resume();
+      req.once('end', () => {
+        seen.push(`${req.method} ${req.url}`);
+        res.end('handled');
+      });
     });
   });
   after(() => server.close(100));

@@ -5,11 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { createPoolFlowStore } from '../../common/flowstore/open.js';
-import { type RunningServer, startServer } from '../../common/http/server.js';
+import type { RunningServer } from '../../common/http/server.js';
 import type { Logger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import { eventually } from '../../testkit/envtest.js';
+import { startLoopbackServer } from '../../testkit/loopback-server.js';
 import { signInAt } from '../../testkit/portal-harness.js';
 import { type PortalTenant, startPortalPool } from '../../testkit/portal-pool-tenants.js';
 
@@ -42,14 +43,8 @@ describe('faults: a client that takes none of the answers it asked for (ADR 0394
   beforeEach(async () => {
     ({ logger, logs } = capturedLogger({ component: 'test' }));
     unclosed = 0;
-    server = await startServer({
-      name: 'answers-not-taken',
-      port: 0,
-      host: '127.0.0.1',
-      logger,
-      answerIdleMs: ANSWER_IDLE_MS,
-      keepAliveTimeoutMs: 60_000,
-      handler: (req, res) => {
+    server = await startLoopbackServer(
+      (req, res) => {
         unclosed++;
         res.once('close', () => unclosed--);
         if (req.url === '/held') {
@@ -59,7 +54,8 @@ describe('faults: a client that takes none of the answers it asked for (ADR 0394
         res.setHeader('content-type', 'text/plain');
         res.end(ANSWER);
       },
-    });
+      { logger, answerIdleMs: ANSWER_IDLE_MS, keepAliveTimeoutMs: 60_000 },
+    );
   });
   afterEach(async () => {
     await server?.close(100);
@@ -101,14 +97,10 @@ describe('faults: a client that takes none of the answers it asked for (ADR 0394
 
   it('closes a keep-alive connection idle between requests without calling it an answer not taken', async () => {
     await server!.close(100);
-    server = await startServer({
-      name: 'answers-not-taken',
-      port: 0,
-      host: '127.0.0.1',
+    server = await startLoopbackServer((_req, res) => res.end('short'), {
       logger,
       answerIdleMs: 60_000,
       keepAliveTimeoutMs: ANSWER_IDLE_MS,
-      handler: (_req, res) => res.end('short'),
     });
     const socket = rawClient(server);
     let answer = '';
@@ -140,13 +132,7 @@ describe('faults: a client that pipelines requests to a pool tenant and hangs up
       maxInFlightPerTenant: 2,
     });
     // The front door as the parts run it (common/runtime.ts), routing by Host to the same pool.
-    const server = await startServer({
-      name: 'pool',
-      port: 0,
-      host: '127.0.0.1',
-      logger,
-      handler: pool.running.handler,
-    });
+    const server = await startLoopbackServer(pool.running.handler, { logger });
     try {
       const [a] = pool.tenants as [PortalTenant];
       const alice = await signInAt(a.url, a.brokerKey, 'alice@acme.test');
