@@ -5,11 +5,12 @@ import type { Socket } from 'node:net';
 export type AnswersOwed = (socket: Socket) => readonly ServerResponse[];
 
 /**
- * Keeps the answers each connection owes, and closes those a closed connection still owed. Node
- * closes the answer being sent when its connection closes, not the ones pipelined behind it: their
- * 'close' never came, so whatever waits for it waited for ever (a pool tenant's requests under way,
- * ADR 0223: a client that pipelined requests and hung up left the tenant's count up until the process
- * stopped, and enough of them had the tenant answered 503 POOL_TENANT_BUSY; ADR 0394).
+ * Keeps the answers each connection owes, and closes those a closed connection still owed. Node's
+ * documentation promises an answer's 'close' when "its underlying connection was terminated
+ * prematurely", but Node 22 keeps it only for the answer being sent, not for those pipelined behind
+ * it: their 'close' never came, so whatever waits for it waited for ever (a pool tenant's requests
+ * under way, ADR 0223: a client that pipelined requests and hung up left the tenant's count up until
+ * the process stopped, and enough of them had the tenant answered 503 POOL_TENANT_BUSY; ADR 0394).
  */
 export function trackAnswersOwed(server: Server): AnswersOwed {
   const owedBy = new WeakMap<Socket, Set<ServerResponse>>();
@@ -18,8 +19,7 @@ export function trackAnswersOwed(server: Server): AnswersOwed {
     if (!owed) {
       const answers = new Set<ServerResponse>();
       owedBy.set(req.socket, answers);
-      // After Node's own listener, which closes the answer being sent.
-      req.socket.once('close', () => process.nextTick(() => [...answers].forEach(closeAnswer)));
+      req.socket.once('close', () => closeOwedOnceNodeIsDone(answers));
       owed = answers;
     }
     const answers = owed;
@@ -29,8 +29,24 @@ export function trackAnswersOwed(server: Server): AnswersOwed {
   return (socket) => [...(owedBy.get(socket) ?? [])];
 }
 
-/** As Node closes the answer being sent when its connection goes: destroyed, then 'close'. */
-function closeAnswer(res: ServerResponse): void {
-  res.destroy();
-  res.emit('close');
+/**
+ * Closes, each once, the answers whose 'close' has not come once Node is done with the connection's
+ * own. Node's listeners of the connection's 'close' close the answer being sent (synchronously; a
+ * later version may close more, there or on the next tick); a tick queued from a tick runs after
+ * every tick those listeners queued, so what Node closed has emitted its 'close' and left `answers`
+ * by then. Nothing here depends on which answers Node closes: one seen closed is not closed again,
+ * each one left is closed here once (ADR 0405). Still before any other I/O is handled: a request
+ * arriving just after the hang-up finds its tenant's places freed.
+ */
+function closeOwedOnceNodeIsDone(answers: Set<ServerResponse>): void {
+  process.nextTick(() =>
+    process.nextTick(() => {
+      for (const res of [...answers]) {
+        answers.delete(res);
+        // Destroyed first, so that the handler's later writes are refused rather than kept in memory.
+        res.destroy();
+        res.emit('close');
+      }
+    }),
+  );
 }
