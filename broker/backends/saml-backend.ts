@@ -6,7 +6,7 @@ import {
   authnRequest,
   buildSpMetadata,
   decodePostedMessage,
-  type ExpectedResponse,
+  type ExpectedAt,
   type IdpMetadata,
   type LogoutOutcome,
   logoutRequest,
@@ -466,7 +466,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       const xml = decodePostedMessage(request.form?.get('SAMLResponse') ?? '');
       try {
         const { assertion, expected } = await withIdpCertificates(async (idp) => {
-          const expected: ExpectedResponse = {
+          const expected: ExpectedAt = {
             idpEntityId: idp.entityId,
             idpCertificatesPem: idp.signingCertificatesPem,
             spEntityId: entityId,

@@ -74,6 +74,7 @@ export {
   verifyRedirectSignature,
 } from './redirect-binding.js';
 export {
+  type ExpectedAt,
   type ExpectedResponse,
   type NameIdQualifiers,
   type ProxyRestriction,

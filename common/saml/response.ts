@@ -110,6 +110,9 @@ export interface ProxyRestriction {
   audiences: string[];
 }
 
+/** What a Response is verified against, at a clock reading made once (`now`). */
+export type ExpectedAt = ExpectedResponse & { now: Date };
+
 interface Context {
   expected: ExpectedResponse;
   now: number;
@@ -126,9 +129,18 @@ export async function validateSamlResponse(
   expected: ExpectedResponse,
   replay: FlowStore,
 ): Promise<ValidatedAssertion> {
-  const assertion = verifySamlResponse(xml, expected);
-  await useAssertionOnce(replay, assertion, expected);
+  const checkedAt = readingOf(expected);
+  const assertion = verifySamlResponse(xml, checkedAt);
+  await useAssertionOnce(replay, assertion, checkedAt);
   return assertion;
+}
+
+/**
+ * `expected` with the clock read once, when it names no time: the reading the time checks are made at
+ * and the one the one-time marker's life is counted from (ADR 0405).
+ */
+function readingOf(expected: ExpectedResponse): ExpectedAt {
+  return { ...expected, now: expected.now ?? new Date() };
 }
 
 /**
@@ -173,14 +185,16 @@ export function verifySamlResponse(xml: string, expected: ExpectedResponse): Val
 
 /**
  * Profiles 4.1.4.5: the verified assertion's ID marked used in `replay` (shared by all replicas) until
- * the time checks refuse it anyway; SAML_REPLAY when it already was.
+ * the time checks refuse it anyway; SAML_REPLAY when it already was. `checkedAt`: what the assertion
+ * was verified against, its `now` the clock reading its time checks were made at: the
+ * marker's life is counted from that reading, not from a second one.
  */
 export async function useAssertionOnce(
   replay: FlowStore,
   assertion: ValidatedAssertion,
-  expected: ExpectedResponse,
+  checkedAt: ExpectedAt,
 ): Promise<void> {
-  const ctx = contextOf(expected);
+  const ctx = contextOf(checkedAt);
   const ttlSeconds = (assertion.notOnOrAfter.getTime() + ctx.skewMs - ctx.now) / 1000;
   await useOnce(replay, 'assertion', assertion.issuer, assertion.assertionId, ttlSeconds);
 }

@@ -1,7 +1,13 @@
 import { createPrivateKey } from 'node:crypto';
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
-import { NS, SamlError, signEnveloped, validateSamlResponse } from '../../common/saml/index.js';
+import {
+  MAX_CLOCK_SKEW_SECONDS,
+  NS,
+  SamlError,
+  signEnveloped,
+  validateSamlResponse,
+} from '../../common/saml/index.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import {
   ACS_URL,
@@ -400,6 +406,38 @@ describe('validateSamlResponse', () => {
     });
     const signed = signEnveloped(statementless, { id: parts.assertionId, ...idpKey() });
     expect(await refusalCode(signed)).to.equal('SAML_AUTHN_STATEMENT_MISSING');
+  });
+
+  // One reading of the clock (ADR 0405): the assertion's one-time marker lives as long as its time
+  // checks, made at the verification's reading, let it be used; not from a second, later reading.
+  it("marks the assertion used until the end the verification's own clock reading allows", async () => {
+    const parts = defaultParts();
+    const ttls: number[] = [];
+    class Recording extends MemoryFlowStore {
+      override async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+        ttls.push(ttlSeconds);
+        return super.putIfAbsent(key, value, ttlSeconds);
+      }
+    }
+    const RealDate = Date;
+    let readings = 0;
+    /** Each reading of the clock 5 s after the one before, from NOW: as time passing between them. */
+    class SteppingDate extends RealDate {
+      constructor(...args: ConstructorParameters<DateConstructor> | []) {
+        if (args.length > 0) super(...(args as [number]));
+        else super(NOW.getTime() + 5_000 * readings++);
+      }
+    }
+    const recording = new Recording();
+    globalThis.Date = SteppingDate as DateConstructor;
+    try {
+      await validateSamlResponse(signedResponse(parts), expectedFor({ now: undefined }), recording);
+    } finally {
+      globalThis.Date = RealDate;
+      await recording.close();
+    }
+    const skewMs = MAX_CLOCK_SKEW_SECONDS * 1000;
+    expect(ttls).to.deep.equal([Math.ceil((parts.notOnOrAfter.getTime() + skewMs - NOW.getTime()) / 1000)]);
   });
 
   describe('Conditions other than the audience (core 2.5.1)', () => {
