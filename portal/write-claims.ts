@@ -30,9 +30,10 @@ const UNCONFIRMED_REFUSED_MS = 30_000;
 const UNCONFIRMED_SECONDS = 600;
 
 /**
- * For a give-up that now holds its form, and for a post refused within that hold: how many seconds,
- * counted when the error was met, until a post of the same form writes again (ADR 0399). Kept beside
- * the error, not in it: a give-up's error stays Atlassian's.
+ * For a give-up that now holds its form: in how many seconds, counted when its error was met, a post
+ * of the same form writes again (ADR 0399). Kept beside the error, not in it: a give-up's error is
+ * the write's own (Atlassian's), not the claims' to change. A post refused within the hold carries
+ * it on its own error (WriteUnconfirmedError.retryAfterSeconds, ADR 0405).
  */
 const heldSeconds = new WeakMap<object, number>();
 
@@ -43,13 +44,13 @@ const heldSeconds = new WeakMap<object, number>();
  * look that failed past the hold). Its page says it, and its Retry-After.
  */
 export function heldForSeconds(err: unknown): number | undefined {
+  if (err instanceof WriteUnconfirmedError) return err.retryAfterSeconds;
   return typeof err === 'object' && err !== null ? heldSeconds.get(err) : undefined;
 }
 
-/** Notes that `err` holds its form for `ms` from now (heldForSeconds). */
-function holding<E>(err: E, ms: number): E {
-  if (typeof err === 'object' && err !== null && ms > 0) heldSeconds.set(err, Math.ceil(ms / 1000));
-  return err;
+/** Whole seconds, rounded up, in `ms`; undefined for no time left. */
+function secondsLeft(ms: number): number | undefined {
+  return ms > 0 ? Math.ceil(ms / 1000) : undefined;
 }
 
 export interface WriteClaimOptions {
@@ -81,10 +82,15 @@ export class WriteInProgressError extends JsmSsoError {
 /**
  * An earlier post of the same form gave up on a write that may have been made after all, and its
  * look-up may not show it yet: this post writes nothing (502); the customer checks My requests.
+ * `retryAfterSeconds`: within how long a post of the same form writes again, what is left of the
+ * hold; undefined when no time is known (a form kept for its life, a look that failed past the hold).
  */
 export class WriteUnconfirmedError extends JsmSsoError {
   /** `cause`: why the look for the earlier post's write failed, when it did. */
-  constructor(cause?: unknown) {
+  constructor(
+    readonly retryAfterSeconds: number | undefined,
+    cause?: unknown,
+  ) {
     super('PORTAL_WRITE_UNCONFIRMED', 'an earlier post of the same form may have written it', {
       status: 502,
       ...(cause === undefined ? {} : { cause }),
@@ -174,7 +180,9 @@ export class WriteClaims {
               () => false,
             );
           // Said only when the claim says it: a form kept for its life is never sent again.
-          throw held && keepSeconds === undefined ? holding(err, UNCONFIRMED_REFUSED_MS) : err;
+          if (held && keepSeconds === undefined && typeof err === 'object' && err !== null)
+            heldSeconds.set(err, UNCONFIRMED_REFUSED_MS / 1000);
+          throw err;
         }
         // Written: a post waiting meanwhile lands on it. If the store fails now, the write still
         // stands (a later post finds it by its key once the claim expires).
@@ -220,7 +228,10 @@ export class WriteClaims {
     const since = Number(held.slice(UNCONFIRMED.length + 1)) || Date.now();
     /** What is left of the hold (none for a form kept for its life), as the refusal says it. */
     const refused = (cause?: unknown) =>
-      holding(new WriteUnconfirmedError(cause), kept ? 0 : since + UNCONFIRMED_REFUSED_MS - Date.now());
+      new WriteUnconfirmedError(
+        kept ? undefined : secondsLeft(since + UNCONFIRMED_REFUSED_MS - Date.now()),
+        cause,
+      );
     const found = await confirm?.().catch((err: unknown) => {
       throw refused(err);
     });
