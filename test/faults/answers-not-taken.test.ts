@@ -143,6 +143,9 @@ describe('faults: a client that pipelines requests to a pool tenant and hangs up
       socket.write(page.repeat(2));
       await eventually(async () => pool.emulator.faults.hits()[0] === 2, 'both pipelined pages at the site');
       socket.destroy();
+      // The hang-up reaches the server on its own connection: pages sent before it is handled would
+      // race it (503 on a loaded machine), and the test would time that, not the places' release.
+      await eventually(async () => (await connections(server)) === 0, 'the hang-up seen by the server');
       const pages = [alice.fetch('/requests?status=all'), alice.fetch('/requests?status=all')];
       // Before: the second page pipelined held its place after the hang-up, so the second of these
       // was answered 503 POOL_TENANT_BUSY at once and never reached the site.
