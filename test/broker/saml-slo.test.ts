@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import type { Profile, SAML } from '@node-saml/node-saml';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { expect } from 'chai';
@@ -6,6 +7,7 @@ import { catalogueOf } from '../../common/i18n/index.js';
 import {
   deflateRedirectPayload,
   inflateRedirectPayload,
+  MAX_REQUEST_BYTES,
   NS,
   NAMEID_PERSISTENT as PERSISTENT,
   parseSamlXml,
@@ -30,6 +32,7 @@ import {
   tenantFor,
   useEncryptionKey,
 } from '../../testkit/broker-harness.js';
+import { postExpectingContinue } from '../../testkit/expect-continue.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import { readableText, wordsOutsideCatalogue } from '../../testkit/spoken-language.js';
 import { type AttackerEncryption, encryptedIdXml } from '../../testkit/xml-encryption.js';
@@ -190,7 +193,23 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     user: { nameId: string; sessionIndex: string },
     change: { edit?: (xml: string) => string; tamper?: (signed: string) => string } = {},
   ): Promise<Response> {
-    const soapUrl = `${setup.broker.url}/saml/backchannel-logout/upstream`;
+    return fetch(soapUrlOf(setup), {
+      method: 'POST',
+      headers: { 'content-type': SOAP_CONTENT_TYPE },
+      body: idpSoapEnvelope(setup, user, change),
+    });
+  }
+
+  const SOAP_PATH = '/saml/backchannel-logout/upstream';
+  const soapUrlOf = (setup: Setup) => `${setup.broker.url}${SOAP_PATH}`;
+
+  /** The envelope `idpSoapLogoutRequest` posts. */
+  function idpSoapEnvelope(
+    setup: Setup,
+    user: { nameId: string; sessionIndex: string },
+    change: { edit?: (xml: string) => string; tamper?: (signed: string) => string } = {},
+  ): string {
+    const soapUrl = soapUrlOf(setup);
     const idpKey = setup.idp.entitySetting as { privateKey: string; signingCert: string };
     const request = idpLogoutRequestUrl(setup.idp, setup.sp, user);
     const xml = inflateRedirectPayload(new URL(request.url).searchParams.get('SAMLRequest')!)
@@ -201,11 +220,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
       keyPem: idpKey.privateKey,
       certPem: idpKey.signingCert,
     });
-    return fetch(soapUrl, {
-      method: 'POST',
-      headers: { 'content-type': SOAP_CONTENT_TYPE },
-      body: `<soap11:Envelope xmlns:soap11="${SOAP_ENVELOPE_NS}"><soap11:Body>${(change.tamper ?? ((x) => x))(signed)}</soap11:Body></soap11:Envelope>`,
-    });
+    return `<soap11:Envelope xmlns:soap11="${SOAP_ENVELOPE_NS}"><soap11:Body>${(change.tamper ?? ((x) => x))(signed)}</soap11:Body></soap11:Envelope>`;
   }
 
   /** `url` is refused with 400 and `reason` on the page. */
@@ -553,6 +568,61 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     expect(answer.status, body).to.equal(200);
     expect(body).to.contain(`Value="${STATUS_REQUESTER}"`).and.contain(`Value="${STATUS_UNKNOWN_PRINCIPAL}"`);
     await sessionKept(withSlo, browser, profile);
+  });
+
+  describe("the IdP's SOAP LogoutRequest refused from its head, unread (ADR 0404)", () => {
+    /** She signs in; her IdP's signed LogoutRequest for that session, as a SOAP envelope. */
+    async function herSession(sessionIndex: string) {
+      const browser = new Browser();
+      const profile = await loggedIn(withSlo, browser, { sessionIndex });
+      const envelope = idpSoapEnvelope(withSlo, { nameId: 'carol@example.test', sessionIndex });
+      return { browser, profile, envelope };
+    }
+    const refusalsSince = (from: number) =>
+      withSlo.broker.logs
+        .slice(from)
+        .filter((l) => l['event'] === 'broker.refusal')
+        .map((l) => l['reason']);
+    const post = (headers: Record<string, string>, body: Buffer | string, contentLength?: number) =>
+      postExpectingContinue(
+        withSlo.broker.url,
+        SOAP_PATH,
+        { 'content-type': SOAP_CONTENT_TYPE, ...headers },
+        body,
+        contentLength,
+      );
+
+    it('answers a gzip envelope a 415 fault HTTP_CONTENT_ENCODING_UNSUPPORTED, never 100 Continue, and keeps her session', async () => {
+      const { browser, profile, envelope } = await herSession('_soap-gzip');
+      const from = withSlo.broker.logs.length;
+      const answer = await post({ 'content-encoding': 'gzip' }, gzipSync(envelope));
+      expect([answer.continued, answer.status]).to.deep.equal([false, 415]);
+      expect(answer.body).to.contain('<faultstring>HTTP_CONTENT_ENCODING_UNSUPPORTED</faultstring>');
+      expect(refusalsSince(from)).to.deep.equal(['HTTP_CONTENT_ENCODING_UNSUPPORTED']);
+      await sessionKept(withSlo, browser, profile);
+    });
+
+    it('answers an envelope declaring more than its limit a 413 fault HTTP_BODY_TOO_LARGE, never 100 Continue, and keeps her session', async () => {
+      const { browser, profile, envelope } = await herSession('_soap-too-large');
+      const from = withSlo.broker.logs.length;
+      const answer = await post({}, envelope, MAX_REQUEST_BYTES + 1);
+      expect([answer.continued, answer.status, answer.headers['connection']]).to.deep.equal([
+        false,
+        413,
+        'close',
+      ]);
+      expect(answer.body).to.contain('<faultstring>HTTP_BODY_TOO_LARGE</faultstring>');
+      expect(refusalsSince(from)).to.deep.equal(['HTTP_BODY_TOO_LARGE']);
+      await sessionKept(withSlo, browser, profile);
+    });
+
+    it('reads the same envelope, as sent and within its limit, after 100 Continue, and ends her session', async () => {
+      const { browser, profile, envelope } = await herSession('_soap-read');
+      const answer = await post({}, envelope);
+      expect([answer.continued, answer.status]).to.deep.equal([true, 200]);
+      expect(answer.body).to.contain('LogoutResponse');
+      await sessionEnded(withSlo, browser, profile);
+    });
   });
 
   it("ends a persistent NameID's session for the IdP's LogoutRequest that writes out the qualifiers an absent one stands for: its own and the broker's entityIDs (core 8.3.7, ADR 0373)", async () => {
