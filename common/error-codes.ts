@@ -294,7 +294,7 @@ export const PORTAL_CODES = {
   PORTAL_BODY_TOO_LARGE: 'The form is larger than 64 KB (413)',
   PORTAL_BODY_TOO_MANY_PARAMETERS: 'The form has more than 100 fields (413)',
   PORTAL_CLIENT_ABORTED:
-    'The client closed a file or thumbnail download before its end (info, no error; jsm_sso_portal_client_aborts_total)',
+    'The client went away mid-transfer: a form or upload before its body was read (no route runs, nothing is written; ADR 0406), a file or thumbnail download before its end (info, no error; jsm_sso_portal_client_aborts_total)',
   PORTAL_COLLEAGUE_INVALID:
     'Raising a request for, or sharing it with, a person or organization outside the customer’s organizations (400)',
   PORTAL_CSRF: 'A form without the right CSRF token or from another origin (403)',

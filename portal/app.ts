@@ -29,6 +29,7 @@ import type { TransportOptions } from './atlassian/http.js';
 import { withinPage } from './atlassian/page-budget.js';
 import { auditLog } from './audit.js';
 import { Catalogue } from './catalogue.js';
+import { noteClientAborted } from './client-aborted.js';
 import { Colleagues } from './colleagues.js';
 import { cookiePolicy } from './cookies.js';
 import { DeskAccess } from './desk-access.js';
@@ -294,6 +295,12 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       // The router could not decode a parameter (`/requests/%zz`): no page has that address. Before,
       // any visitor could make it a 500 PORTAL_INTERNAL with an error line (ADR 0229).
       notFound(res);
+      return;
+    }
+    if (err instanceof JsmSsoError && err.code === 'PORTAL_CLIENT_ABORTED') {
+      // A form whose client went away before its body was read (http/body-parsers.ts): no route ran,
+      // and there is no one to answer.
+      noteClientAborted(services, 'form abandoned by the client before it was read');
       return;
     }
     const body = bodyRefusal(err);

@@ -56,6 +56,8 @@ export const PORTAL_ONLY_SPEC = {
 
 export interface Harness {
   url: string;
+  /** The portal's HTTP server: a test that must see a request arrive, or its connection close. */
+  server: Server;
   emulator: RunningJsmEmulator;
   app: PortalApp;
   brokerKey: KeyPair;
@@ -253,6 +255,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (!pooled) server.on('request', app.handler);
   return {
     url,
+    server,
     emulator,
     app,
     brokerKey,

@@ -3,7 +3,8 @@
  * size or parameter limit is 413, never a 500 with PORTAL_INTERNAL in the error log; a charset other
  * than UTF-8 or any Content-Encoding 415 (http/body-parsers.ts inflates nothing, ADR 0404).
  * Classified by the parser's stable `type`, not by its message. The page says the code's message
- * from the catalogue.
+ * from the catalogue. A body cut by its client is no refusal: http/body-parsers.ts ends its request
+ * as PORTAL_CLIENT_ABORTED (ADR 0406).
  */
 import type { PortalErrorCode } from '../../common/error-codes.js';
 
@@ -19,7 +20,6 @@ const BODY_REFUSALS: Record<string, BodyRefusal> = {
   'entity.too.large': refusal(413, 'PORTAL_BODY_TOO_LARGE'),
   'parameters.too.many': refusal(413, 'PORTAL_BODY_TOO_MANY_PARAMETERS'),
   'request.size.invalid': refusal(400, 'PORTAL_BODY_INVALID'),
-  'request.aborted': refusal(400, 'PORTAL_BODY_INVALID'),
   'entity.parse.failed': refusal(400, 'PORTAL_BODY_INVALID'),
   'encoding.unsupported': refusal(415, 'PORTAL_BODY_ENCODING'),
   'charset.unsupported': refusal(415, 'PORTAL_BODY_ENCODING'),

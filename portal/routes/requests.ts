@@ -7,6 +7,7 @@ import type { MessageKey, Translator } from '../../common/i18n/index.js';
 import { en } from '../../common/i18n/messages/en.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import type { OrganizationDTO } from '../atlassian/types.js';
+import { noteClientAborted } from '../client-aborted.js';
 import { authoredBody } from '../comment-author.js';
 import { CustomerAccounts } from '../customer-accounts.js';
 import { filesById, fileView, THUMBNAIL_TYPES } from '../files.js';
@@ -39,7 +40,7 @@ import {
   writeKeyFrom,
 } from '../write-once.js';
 import { keepRecentWrite } from './recent-write.js';
-import { noteClientAborted, readUploadForm, uploadRoute } from './upload-form.js';
+import { readUploadForm, uploadRoute } from './upload-form.js';
 
 /**
  * A refused request action, said to the customer in their language: the message is a catalogue

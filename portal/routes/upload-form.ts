@@ -3,6 +3,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { JsmSsoError } from '../../common/errors.js';
 import type { SpoolRefusal, SpoolReservation } from '../../common/pool/upload-spool-budget.js';
 import { pageStartsOver } from '../atlassian/page-budget.js';
+import { noteClientAborted } from '../client-aborted.js';
 import { formRefusedUnread, readMultipart } from '../http/multipart.js';
 import type { SpoolBusy } from '../http/upload-spool.js';
 import { translatorOf } from '../i18n.js';
@@ -11,15 +12,6 @@ import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
 
 export type UploadForm = Awaited<ReturnType<typeof readMultipart>>;
-
-/** A client that went away mid-transfer: no fault, so no error and no alert; counted and noted. */
-export function noteClientAborted(
-  services: Pick<PortalServices, 'telemetry' | 'logger'>,
-  message: string,
-): void {
-  services.telemetry.clientAborted();
-  services.logger.info({ event: 'portal.client_aborted', reason: 'PORTAL_CLIENT_ABORTED' }, message);
-}
 
 /** How long a customer is asked to wait when every upload slot is taken. */
 const BUSY_RETRY_AFTER_SECONDS = 5;

@@ -107,7 +107,7 @@ describe('portal abuse limits: body limits answer 413, never 500', () => {
     });
   }
 
-  it('notes PORTAL_BODY_INVALID, not 500, for a form whose client hangs up before its body ends', async () => {
+  it('notes PORTAL_CLIENT_ABORTED, no refusal and not 500, for a form whose client hangs up before its body ends (ADR 0406)', async () => {
     const from = h.logs.length;
     const { host, port } = new URL(h.url);
     await new Promise<void>((resolve, reject) => {
@@ -121,7 +121,7 @@ describe('portal abuse limits: body limits answer 413, never 500', () => {
       );
     });
     await eventually(async () => reasons(h, from).length > 0, 'the refusal noted');
-    expect(reasons(h, from)).to.deep.equal(['PORTAL_BODY_INVALID']);
+    expect(reasons(h, from)).to.deep.equal(['PORTAL_CLIENT_ABORTED']);
   });
 
   it('answers 413 to an oversized comment form', async () => {
