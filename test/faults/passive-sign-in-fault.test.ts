@@ -37,6 +37,7 @@ import {
   toUpstreamIdp,
 } from '../../testkit/broker-harness.js';
 import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
+import { type HoldingStore, holdingStore } from '../../testkit/holding-store.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import { type LocalRedis, startLocalRedis, whileStalled } from '../../testkit/local-redis.js';
 import { connectedFlowStore } from '../../testkit/redis.js';
@@ -263,13 +264,16 @@ describe('faults: a passive sign-in meeting a fault after its flow was taken (AD
     let upstream: UpstreamIdp;
     let metadata: Awaited<ReturnType<typeof upstreamMetadataBehindProxy>>;
     let samlStore: RedisFlowStore;
+    /** The broker's store, so that a test can stop Redis just as one command is sent. */
+    let held: HoldingStore;
     let samlBroker: BrokerUnderTest;
     before(async () => {
       // The IdP whose certificate the metadata lists (the same key pair).
       upstream = upstreamIdp();
       metadata = await upstreamMetadataBehindProxy();
       samlStore = await connectedFlowStore('acme-saml', redis.url);
-      samlBroker = await serveBrokerFor([upstreamSamlIdpDocAt(metadata.url)], pki, samlStore, {
+      held = holdingStore(samlStore);
+      samlBroker = await serveBrokerFor([upstreamSamlIdpDocAt(metadata.url)], pki, held.store, {
         idpTimeoutMs: 5 * SIGN_IN_BUDGET_MS,
         signInBudgetMs: SIGN_IN_BUDGET_MS,
       });
@@ -311,6 +315,31 @@ describe('faults: a passive sign-in meeting a fault after its flow was taken (AD
         reason: 'FLOW_STORE_REFUSED',
       });
       expect(await assertionMarkers(), 'no marker written').to.deep.equal(markersBefore);
+    });
+
+    it('answers the ACS a signed Responder with no second-level status, Redis still silent, when Redis stops as the verified answer’s one-time marker is written', async () => {
+      const { portal, redirectUrl, signIn } = await passiveAtUpstream('rs-saml-silent');
+      const from = samlBroker.logs.length;
+      // The flow is taken (Redis answering); Redis stops (SIGSTOP) just before the marker's command goes out.
+      const hold = held.hold(
+        (command, key) => command === 'putIfAbsent' && key.startsWith('saml-assertion:'),
+      );
+      const answered = answeredAtBrokerAcs(signIn, redirectUrl);
+      await hold.reached;
+      // Answered while Redis is stopped: by the store's command deadline, not by Redis coming back.
+      const page = await whileStalled(redis, () => {
+        hold.release();
+        return answered;
+      });
+      await expectAnsweredAtAcs(page, portal, 'rs-saml-silent', [STATUS_RESPONDER]);
+      const lines = samlBroker.logs.slice(from);
+      expect(lines.find((l) => l['event'] === 'broker.unavailable')).to.include({
+        reason: 'FLOW_STORE_UNAVAILABLE',
+      });
+      expect(lines.find((l) => l['event'] === 'broker.login')).to.include({
+        result: 'error',
+        reason: 'FLOW_STORE_UNAVAILABLE',
+      });
     });
 
     it('keeps the 500 page for the same fault under an active request', async () => {
