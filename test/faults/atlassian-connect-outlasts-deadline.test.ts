@@ -6,10 +6,14 @@
 // connection is said not done, as a refusal is (ADR 0397): "Your comment was not added", the text
 // kept under its key, the claim released, so the same form writes it once; counted `unsent`. A
 // timeout once the request went out (Atlassian holding the write) still cannot tell (ADR 0402).
+// The same for a comment with files whose first write, the file's upload, meets an address whose TCP
+// connect never completes (a black hole: every SYN dropped).
 import { expect } from 'chai';
 import { createTlsFetch, type TlsFetch } from '../../common/tls/index.js';
+import { type BlackHole, startBlackHole } from '../../testkit/black-hole.js';
 import { EVERY_CALL_CLOSES } from '../../testkit/closed-connections.js';
 import { type CuttableForward, cuttableForward } from '../../testkit/cuttable-forward.js';
+import { eventually } from '../../testkit/envtest.js';
 import { makeTestCa, type TestCa } from '../../testkit/pki.js';
 import {
   type Browser,
@@ -27,6 +31,16 @@ describe('faults: a write whose connection to Atlassian outlasts the call’s de
   let forward: CuttableForward;
   let ca: TestCa;
   let atlassianFetch: TlsFetch;
+  let hole: BlackHole;
+  /** Whether a file's upload (attachTemporaryFile) is sent to the black hole instead of the site. */
+  let uploadsToHole = false;
+  const uploadTarget = (url: string | URL | Request, init?: Parameters<TlsFetch>[1]) => {
+    if (!uploadsToHole || init?.method !== 'POST' || url instanceof Request) return url;
+    const target = new URL(String(url));
+    if (!target.pathname.endsWith('/attachTemporaryFile')) return url;
+    target.port = String(hole.port);
+    return target;
+  };
   const key = () => h.keyOf('Printer on 3rd floor jams every morning');
   const comments = (path: string) => `/rest/servicedeskapi/request/${key()}/comment${path}`;
   const request = () => [...h.emulator.state.requests.values()].find((r) => r.key === key())!;
@@ -45,11 +59,12 @@ describe('faults: a write whose connection to Atlassian outlasts the call’s de
     // a TLS handshake that never ends. The site's URL is the forwarder's.
     let emulatorPort = 0;
     forward = await cuttableForward(() => emulatorPort);
+    hole = await startBlackHole();
     const tlsFetch = createTlsFetch({ extraCaPem: ca.caPem });
     atlassianFetch = Object.assign(
       async (url: string | URL | Request, init?: Parameters<TlsFetch>[1]) => {
         try {
-          return await tlsFetch(url, init);
+          return await tlsFetch(uploadTarget(url, init), init);
         } finally {
           // The comment's call given up: the site answers again for the page drawn next. The held
           // connection is handed on too, and its request aborted as it connects (ADR 0397).
@@ -73,6 +88,7 @@ describe('faults: a write whose connection to Atlassian outlasts the call’s de
     await h?.close();
     await atlassianFetch?.close();
     await forward?.close();
+    await hole?.close();
     ca?.cleanup();
   });
 
@@ -113,6 +129,51 @@ describe('faults: a write whose connection to Atlassian outlasts the call’s de
     const again = await alice.post(action, { ...form, _csrf: csrfOf(page) });
     expect(again.status, 'the same form sent again').to.equal(303);
     expect(commentsUnder(form._write), 'comments written').to.have.length(1);
+  });
+
+  it('says a comment with files whose upload’s TCP connect never completed was not added, keeps its text, and the same form writes it once', async () => {
+    h.emulator.faults.set(EVERY_CALL_CLOSES);
+    const page = (await alice.text(`/requests/${key()}`)).body;
+    const action = `/requests/${key()}/comment`;
+    const writeKey = writeKeyOf(page, action)!;
+    const withFiles = (csrf: string) => {
+      const form = new FormData();
+      form.set('_csrf', csrf);
+      form.set('_write', writeKey);
+      form.set('body', 'Photos, held at connect.');
+      form.append('attachment', new Blob(['a photo']), 'held-at-connect.txt');
+      return form;
+    };
+    const post = (form: FormData) =>
+      alice.fetch(action, { method: 'POST', body: form, headers: { origin: h.url } });
+    const unsentBefore = await callsCounted('unsent');
+    uploadsToHole = true;
+    let res: Response;
+    try {
+      const posting = post(withFiles(csrfOf(page)));
+      await eventually(
+        async () => hole.connecting() > 0,
+        'the upload’s connect unanswered at the black hole',
+      );
+      res = await posting;
+    } finally {
+      uploadsToHole = false;
+    }
+    const shown = await res.text();
+    expect(res.status).to.equal(502);
+    expect(shown).to.not.contain('We could not confirm');
+    expect(shown).to.contain('Your comment was not added.');
+    expect(shown).to.contain('>Photos, held at connect.</textarea>');
+    expect(writeKeyOf(shown, action), 'the same key').to.equal(writeKey);
+    expect(await callsCounted('unsent'), 'the upload counted as sending nothing').to.equal(unsentBefore + 1);
+    expect(request().attachments.map((a) => a.filename)).to.not.include('held-at-connect.txt');
+    // Not held: nothing was sent, so the form's claim was released.
+    const again = await post(withFiles(csrfOf(shown)));
+    expect(again.status, 'the same form sent again').to.equal(303);
+    const written = commentsUnder(writeKey);
+    expect(written, 'comments written').to.have.length(1);
+    const files = request().attachments.filter((a) => a.filename === 'held-at-connect.txt');
+    expect(written[0]!.attachmentIds).to.deep.equal(files.map((a) => a.id));
   });
 
   it('still cannot tell whether a comment was added whose call timed out once it went out', async () => {
