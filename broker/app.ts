@@ -346,7 +346,6 @@ export async function createBrokerApp(
       telemetry.refusal('SAML_NO_SUPPORTED_IDP', 200);
       return sendErrorResponse(req, res, flow, STATUS_NO_SUPPORTED_IDP);
     }
-    if (offered.length < idps.length) flow.offeredIdps = offered.map((idp) => idp.name);
     if (request.nameIdForAnother || !nameIdPolicyMet(flow, offered))
       return refuseNameIdPolicy(req, res, flow);
     const enforcedContext = settings.enforcesRequestedAuthnContext ? flow.authnContext : undefined;
@@ -379,7 +378,7 @@ export async function createBrokerApp(
     }
     await state.saveFlow(flowKeyOf(flowId), flow);
     sendChoicePage(res, pageFor(req), {
-      idps: choicesOf(flow),
+      idps: choicesOf(offered),
       csrf: choiceTokenOf(flowId),
       action: own('/saml/choose'),
       idpOrigins: await idpOrigins(),
@@ -400,16 +399,10 @@ export async function createBrokerApp(
     return idps.filter((_, i) => authorities[i] !== undefined && named.has(authorities[i]));
   }
 
-  /** The IdPs a flow may go to: those its IDPList named, else every one of the tenant's (ADR 0411). */
-  function offeredIn(flow: LoginFlow): readonly IdentityProviderSpec[] {
-    const names = flow.offeredIdps;
-    return names === undefined ? idps : idps.filter((idp) => names.includes(idp.name));
-  }
-
-  /** The choice page's buttons for `flow`'s IdPs. */
-  function choicesOf(flow: LoginFlow): IdpChoice[] {
-    const offered = new Set(offeredIn(flow).map((idp) => idp.name));
-    return choices.filter((choice) => offered.has(choice.name));
+  /** The choice page's buttons for the IdPs `offered`. */
+  function choicesOf(offered: readonly IdentityProviderSpec[]): IdpChoice[] {
+    const names = new Set(offered.map((idp) => idp.name));
+    return choices.filter((choice) => names.has(choice.name));
   }
 
   /**
@@ -536,14 +529,21 @@ export async function createBrokerApp(
     // What the person typed or pasted: spaces around it are hers, not part of an address (ADR 0186).
     // It only chooses the IdP and fills in its form; the IdP's answer is judged as asserted.
     const email = single(form, 'email')?.trim();
-    // Only among the IdPs the request's IDPList named, when it named some (ADR 0411).
-    const offered = offeredIn(flow);
+    // Only among the IdPs the request's IDPList names (ADR 0411), read again against the tenant's IdPs
+    // of now: the page may come from a pod of another configuration, an IdP renamed or removed since
+    // (ADR 0420). None left is the answer the request would have had here.
+    const offered = await idpsListed(flow.idpList);
+    if (offered.length === 0) {
+      await state.takeFlow(flowKeyOf(flowId));
+      telemetry.refusal('SAML_NO_SUPPORTED_IDP', 200);
+      return sendErrorResponse(req, res, flow, STATUS_NO_SUPPORTED_IDP);
+    }
+    // An address's home realm is found among all the tenant's IdPs, by the rule the authority step
+    // holds the IdP to: found among the listed alone, a listed catchAll would be given an address of
+    // an unlisted IdP's domain and refused once she had signed in there (ADR 0420).
+    const home = email === undefined ? undefined : homeRealmFor(idps, email);
     const idp =
-      idpName !== undefined
-        ? offered.find((i) => i.name === idpName)
-        : email !== undefined
-          ? homeRealmFor(offered, email)
-          : undefined;
+      idpName !== undefined ? offered.find((i) => i.name === idpName) : offered.find((i) => i === home);
     if (idpName !== undefined && !idp)
       throw new JsmSsoError('IDP_UNKNOWN', 'there is no such sign-in method');
     if (idp && !nameIdPolicyMet(flow, [idp])) {
@@ -552,11 +552,11 @@ export async function createBrokerApp(
     }
     if (!idp) {
       return sendChoicePage(res, pageFor(req), {
-        idps: choicesOf(flow),
+        idps: choicesOf(offered),
         csrf: choiceTokenOf(flowId),
         action: own('/saml/choose'),
         idpOrigins: await idpOrigins(),
-        unknownDomain: true,
+        emailNotice: home === undefined ? 'noMethodForDomain' : 'methodNotOffered',
       });
     }
     // Chosen by the e-mail she typed: the IdP may fill it in for her.

@@ -29,15 +29,14 @@ export interface LoginFlow {
   authnContext?: RequestedAuthnContext;
   /** The AuthnRequest's Scoping ProxyCount (at least 1 here); undefined when it sets no limit. */
   proxyCount?: number;
-  /** The AuthnRequest's Scoping IDPList, for an upstream SAML IdP's request; undefined when none. */
+  /**
+   * The AuthnRequest's Scoping IDPList: the IdPs of the tenant it names are the only ones offered, read
+   * again at the choice (ADR 0411, 0420), and it goes on in an upstream SAML IdP's request; undefined
+   * when none.
+   */
   idpList?: IdpList;
   /** The AuthnRequest's Scoping RequesterIDs, for an upstream SAML IdP's request; undefined when none. */
   requesterIds?: string[];
-  /**
-   * The tenant's IdPs the IDPList names (by name), when it names some but not all and not the broker
-   * (ADR 0411): the only ones offered and chosen; undefined when every IdP may be.
-   */
-  offeredIdps?: string[];
   idp?: string;
   /** The chosen backend's own state across the redirect (opaque here), sealed: it holds secrets. */
   backendState?: string;

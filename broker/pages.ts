@@ -124,8 +124,11 @@ export function sendChoicePage(
     csrf: string;
     /** Where the choice is posted: the broker's /saml/choose, under its base path. */
     action: string;
-    /** The e-mail given has a domain no IdP speaks for: say so above the choice. */
-    unknownDomain?: boolean;
+    /**
+     * Why the e-mail given chose no IdP, said above the choice: its domain is one no IdP speaks for, or
+     * that of an IdP the request's IDPList does not name (ADR 0420).
+     */
+    emailNotice?: 'noMethodForDomain' | 'methodNotOffered';
     idpOrigins: readonly string[];
   },
 ): void {
@@ -137,7 +140,7 @@ export function sendChoicePage(
     page,
     200,
     t('broker.choose.title'),
-    html`<h1>${t('broker.choose.heading', { site: siteName(page) })}</h1>${options.unknownDomain ? html`<p role="alert">${t('broker.choose.noMethodForDomain')}</p>` : ''}
+    html`<h1>${t('broker.choose.heading', { site: siteName(page) })}</h1>${options.emailNotice ? html`<p role="alert">${t(`broker.choose.${options.emailNotice}`)}</p>` : ''}
 <form method="post" action="${options.action}">${csrf}<label>${t('broker.choose.email')} <input type="email" name="email" autocomplete="email" required></label> <button type="submit">${t('broker.continue')}</button></form>
 <p>${t('broker.choose.or')}</p><form method="post" action="${options.action}">${csrf}${options.idps.map(
       (idp) => html`<button type="submit" name="idp" value="${idp.name}">${idp.displayName}</button><br>`,

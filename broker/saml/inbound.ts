@@ -252,13 +252,17 @@ function readAuthnRequest(message: AcceptedMessage, sp: TrustedSp): AcceptedAuth
   };
 }
 
-/** Scoping's IDPList (core 3.4.1.3.1): each IDPEntry needs its ProviderID. */
+/**
+ * Scoping's IDPList (core 3.4.1.3.1): each IDPEntry needs its ProviderID, an xs:anyURI: the whitespace
+ * around it is the schema's to collapse, as a RequesterID's is, and what is left is compared with an
+ * IdP's identifier character for character (core 1.3.2: at least one non-whitespace character; ADR 0420).
+ */
 function idpListOf(root: Element): IdpList | undefined {
   const scoping = optionalChild(root, NS.protocol, 'Scoping');
   const list = scoping && optionalChild(scoping, NS.protocol, 'IDPList');
   if (!list) return undefined;
   const entries = childElements(list, NS.protocol, 'IDPEntry').map((entry) => {
-    const providerId = attribute(entry, 'ProviderID');
+    const providerId = trimXmlWhitespace(attribute(entry, 'ProviderID') ?? '');
     if (!providerId) throw new SamlError('SAML_XML_INVALID', 'an IDPEntry has no ProviderID');
     const name = attribute(entry, 'Name');
     const loc = attribute(entry, 'Loc');

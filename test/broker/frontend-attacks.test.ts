@@ -149,6 +149,8 @@ describe('broker: SAML frontend refuses attacks', () => {
   }
 
   const ARTIFACT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact';
+  /** The ECP profile's binding (profiles 4.2): the answer would go back through the client, not to the ACS. */
+  const PAOS = 'urn:oasis:names:tc:SAML:2.0:bindings:PAOS';
 
   /**
    * A request the portal signed that a later check refuses is answered, not left at a page the portal
@@ -167,13 +169,15 @@ describe('broker: SAML frontend refuses attacks', () => {
     expect(lastRefusal()).to.equal(reason);
   }
 
-  it('answers an AuthnRequest asking for a binding other than HTTP-POST by a signed Requester/UnsupportedBinding Response to the registered ACS (ADR 0204)', async () => {
-    const xml = authnRequest(stack.broker.url, { binding: ARTIFACT });
-    expect(await statusAnswer(await redirect(xml, 'rs-b'), xml, 'rs-b')).to.deep.equal([
-      'urn:oasis:names:tc:SAML:2.0:status:Requester',
-      'urn:oasis:names:tc:SAML:2.0:status:UnsupportedBinding',
-    ]);
-    expect(lastRefusal()).to.equal('SAML_BINDING_UNSUPPORTED');
+  it('answers an AuthnRequest asking for a binding other than HTTP-POST (HTTP-Artifact, PAOS) by a signed Requester/UnsupportedBinding Response to the registered ACS (ADR 0204)', async () => {
+    for (const binding of [ARTIFACT, PAOS]) {
+      const xml = authnRequest(stack.broker.url, { binding });
+      expect(await statusAnswer(await redirect(xml, 'rs-b'), xml, 'rs-b'), binding).to.deep.equal([
+        'urn:oasis:names:tc:SAML:2.0:status:Requester',
+        'urn:oasis:names:tc:SAML:2.0:status:UnsupportedBinding',
+      ]);
+      expect(lastRefusal()).to.equal('SAML_BINDING_UNSUPPORTED');
+    }
   });
 
   it('answers an AuthnRequest of Version 3.0 by a signed VersionMismatch/RequestVersionTooHigh Response to the registered ACS, over Redirect and POST (ADR 0204)', async () => {
@@ -222,12 +226,14 @@ describe('broker: SAML frontend refuses attacks', () => {
     );
     const otherIssuer = version.replace(`${PORTAL_URL}/saml/metadata`, 'https://evil.example/metadata');
     await expectRefusal(await redirect(otherIssuer), 400, 'SAML_ISSUER_MISMATCH');
-    // An Artifact request naming its own ACS: the answer would go where the request says; it goes nowhere.
-    const elsewhere = authnRequest(stack.broker.url, {
-      binding: ARTIFACT,
-      acs: ' AssertionConsumerServiceURL="https://evil.example/acs"',
-    });
-    await expectRefusal(await redirect(elsewhere), 400, 'SAML_ACS_UNREGISTERED');
+    // An Artifact or PAOS request naming its own ACS: the answer would go where the request says; it goes nowhere.
+    for (const binding of [ARTIFACT, PAOS]) {
+      const elsewhere = authnRequest(stack.broker.url, {
+        binding,
+        acs: ' AssertionConsumerServiceURL="https://evil.example/acs"',
+      });
+      await expectRefusal(await redirect(elsewhere), 400, 'SAML_ACS_UNREGISTERED');
+    }
   });
 
   it('answers a NameIDPolicy format the IdP is not asserted with by a signed Requester/InvalidNameIDPolicy Response to the registered ACS', async () => {
@@ -603,9 +609,10 @@ describe('broker: SAML frontend refuses attacks', () => {
     });
   }
 
-  it('answers an AuthnRequest whose Scoping IDPList names an IdP without its ProviderID, or none, by Requester/RequestDenied: SAML_XML_INVALID (it is passed on, ADR 0228)', async () => {
+  it('answers an AuthnRequest whose Scoping IDPList names an IdP without its ProviderID, by whitespace alone, or none, by Requester/RequestDenied: SAML_XML_INVALID (it is passed on, ADR 0228, 0420)', async () => {
     for (const idpList of [
       '<samlp:IDPList><samlp:IDPEntry Name="nameless"/></samlp:IDPList>',
+      '<samlp:IDPList><samlp:IDPEntry ProviderID=" &#9;&#10; "/></samlp:IDPList>',
       '<samlp:IDPList></samlp:IDPList>',
     ]) {
       const xml = authnRequest(stack.broker.url, { body: `<samlp:Scoping>${idpList}</samlp:Scoping>` });

@@ -442,6 +442,8 @@ export const de: Catalogue = {
   'broker.choose.or': 'oder wählen Sie, wo Sie sich anmelden:',
   'broker.choose.noMethodForDomain':
     'Für diese E-Mail-Domain ist keine Anmeldemethode eingerichtet. Wählen Sie unten eine aus.',
+  'broker.choose.methodNotOffered':
+    'Die Anmeldemethode dieser E-Mail-Domain kann für diese Anmeldung nicht verwendet werden. Wählen Sie unten eine aus.',
   'broker.post.title': 'Sie werden angemeldet',
   'broker.post.noScript': 'Ihr Browser führt keine Skripte aus; klicken Sie auf „Weiter“.',
   'broker.signedOut.title': 'Abgemeldet',

@@ -432,6 +432,8 @@ export const en = {
   'broker.choose.email': 'Work e-mail',
   'broker.choose.or': 'or choose where you sign in:',
   'broker.choose.noMethodForDomain': 'No sign-in method is set up for that e-mail domain. Choose one below.',
+  'broker.choose.methodNotOffered':
+    'The sign-in method of that e-mail domain cannot be used for this sign-in. Choose one below.',
   'broker.post.title': 'Signing you in',
   'broker.post.noScript': 'Your browser does not run scripts; press Continue.',
   'broker.signedOut.title': 'Signed out',

@@ -439,6 +439,8 @@ export const fr: Catalogue = {
   'broker.choose.or': 'ou choisissez où vous vous connectez :',
   'broker.choose.noMethodForDomain':
     'Aucune méthode de connexion n’est configurée pour ce domaine de messagerie. Choisissez-en une ci-dessous.',
+  'broker.choose.methodNotOffered':
+    'La méthode de connexion de ce domaine de messagerie ne peut pas servir pour cette connexion. Choisissez-en une ci-dessous.',
   'broker.post.title': 'Connexion en cours',
   'broker.post.noScript': 'Votre navigateur n’exécute pas de scripts ; appuyez sur « Continuer ».',
   'broker.signedOut.title': 'Déconnecté',

@@ -421,6 +421,8 @@ export const ja: Catalogue = {
   'broker.choose.or': 'またはサインイン先を選択してください：',
   'broker.choose.noMethodForDomain':
     'このメールドメインにはサインイン方法が設定されていません。下から選択してください。',
+  'broker.choose.methodNotOffered':
+    'このメールドメインのサインイン方法は、今回のサインインには使用できません。下から選択してください。',
   'broker.post.title': 'サインインしています',
   'broker.post.noScript': 'お使いのブラウザーではスクリプトが実行されません。「続行」を押してください。',
   'broker.signedOut.title': 'サインアウトしました',
