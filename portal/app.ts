@@ -41,6 +41,7 @@ import { chooseLanguage, mountLocaleRoute, translatorOf } from './i18n.js';
 import { CustomerResolver } from './identity.js';
 import { messagePage } from './pages/account.js';
 import { problemText } from './pages/refusals.js';
+import { RecentShares } from './recent-shares.js';
 import { referenceOf } from './reference.js';
 import { NotVisibleError, RequestMovedError, RequestService, type WriteSettings } from './requests.js';
 import { mountAccountRoutes } from './routes/account.js';
@@ -466,6 +467,9 @@ function buildServices(
   // The desks each account may use, decided at sign-in and judged again on its pages (ADR 0222).
   const desks = new DeskAccess(client, new DeskOrganizations(client, cacheTtlMs), cacheTtlMs);
   const timeouts = sessionTimeoutsOf(spec);
+  // Sessions and forms of before a swap of the portal's key stay open while the runbook holds the
+  // old key as next.* (ADR 0298); so do the hashes the recent shares are kept under.
+  const keyMaterial = signingKeyMaterial(secrets, signingSecret);
   const audit = auditLog(logger);
   const guard = new AccountGuard(client, {
     serviceAccountEmail,
@@ -495,9 +499,8 @@ function buildServices(
     resolver: new CustomerResolver(client, spec.atlassian, spec.portal, guard, audit, desks),
     guard,
     activity: new ActivityLog(store),
-    // Sessions and forms of before a swap of the portal's key stay open while the runbook holds the
-    // old key as next.* (ADR 0298).
-    sessions: new SessionStore(store, timeouts, signingKeyMaterial(secrets, signingSecret)),
+    sessions: new SessionStore(store, timeouts, keyMaterial),
+    recentShares: new RecentShares(store, keyMaterial),
     sp: new ServiceProvider({
       portalUrl: spec.portal.url,
       brokerUrl: spec.broker.url,

@@ -13,6 +13,7 @@ import type { DeskAccess } from './desk-access.js';
 import type { DownloadSlots } from './download-slots.js';
 import type { UploadSpool } from './http/upload-spool.js';
 import type { CustomerResolver } from './identity.js';
+import type { RecentShares } from './recent-shares.js';
 import type { RequestService } from './requests.js';
 import type { ServiceProvider } from './saml/sp.js';
 import type { SessionStore, SessionTimeouts } from './session.js';
@@ -35,6 +36,8 @@ export interface PortalServices {
   guard: AccountGuard;
   activity: ActivityLog;
   sessions: SessionStore;
+  /** Whom requests were lately shared with or unshared from, for their lists (ADR 0419). */
+  recentShares: RecentShares;
   sp: ServiceProvider;
   timeouts: SessionTimeouts;
   maxUploadBytes: number;

@@ -24,6 +24,7 @@ import type { KeyMaterial } from '../common/key-material.js';
 import { isOneOf, keyedHash, keyedHashes } from '../common/keyed-hash.js';
 import type { NameIdQualifiers } from '../common/saml/index.js';
 import { createSealer, type Sealer } from '../common/sealer.js';
+import { isIssueId, RECENT_WRITE_SECONDS, recentIssues, withNewest } from './recent-issues.js';
 import type { Customer } from './visibility.js';
 
 export interface SessionRecord {
@@ -75,12 +76,6 @@ export interface Session extends SessionRecord {
   recentIssueIds: readonly string[];
 }
 
-/** One remembered write: an issue id and when (ms) it was written. */
-interface RecentWrite {
-  issueId: string;
-  at: number;
-}
-
 export interface LoginFlow {
   requestId: string;
   returnPath: string;
@@ -105,15 +100,6 @@ const sessionKey = (id: string) => `portal:session:${hash(id)}`;
 const sessionIndexKey = (sessionIndex: string) => `portal:session-index:${hash(sessionIndex)}`;
 const endedIndexKey = (sessionIndex: string) => `portal:session-index-ended:${hash(sessionIndex)}`;
 const writesKey = (sessionHash: string) => `portal:session-writes:${sessionHash}`;
-/**
- * How long a write is remembered: Jira's search shows "the majority of modifications ... within
- * seconds", some after minutes ("Search after write with search and reconcile"). Ten minutes
- * covers that with room; past it the index has the request and reconciling is not needed.
- */
-export const RECENT_WRITE_SECONDS = 600;
-/** Jira reconciles at most 50 issues per search: the newest 50 writes are kept. */
-const RECENT_WRITES_MAX = 50;
-const ISSUE_ID = /^[1-9][0-9]{0,14}$/;
 export const newToken = () => randomBytes(32).toString('base64url');
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 /** Writes to refresh the idle TTL at most this often, to spare the store on busy pages. */
@@ -217,7 +203,7 @@ export class SessionStore {
       ...this.#derived(id, record.customer.accountId),
       ...record,
       customer: { ...record.customer, displayName },
-      recentIssueIds: recentWrites(writes, now).map((w) => w.issueId),
+      recentIssueIds: recentIssues(writes, now).map((w) => w.issueId),
     };
   }
 
@@ -240,10 +226,9 @@ export class SessionStore {
    * index's lag. Ids only: nothing personal.
    */
   async rememberWrite(session: Session, issueId: string, now = Date.now()): Promise<void> {
-    if (!ISSUE_ID.test(issueId)) return;
+    if (!isIssueId(issueId)) return;
     const key = writesKey(hash(session.id));
-    const kept = recentWrites(await this.#store.get(key), now).filter((w) => w.issueId !== issueId);
-    const writes = [{ issueId, at: now }, ...kept].slice(0, RECENT_WRITES_MAX);
+    const writes = withNewest(recentIssues(await this.#store.get(key), now), { issueId, at: now });
     const sessionLeft = Math.ceil((session.endsAt - now) / 1000);
     const ttl = Math.min(RECENT_WRITE_SECONDS, sessionLeft);
     if (ttl > 0) await this.#store.put(key, JSON.stringify(writes), ttl);
@@ -390,25 +375,6 @@ export class SessionStore {
 /** Whole seconds from `now` to `end`, at least one: what a store's TTL can be. */
 function secondsUntil(end: number, now: number): number {
   return Math.max(1, Math.ceil((end - now) / 1000));
-}
-
-/** The writes kept under a session's key that are still recent, newest first; nothing when unreadable. */
-function recentWrites(raw: string | undefined, now: number): RecentWrite[] {
-  if (raw === undefined) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(parsed)) return [];
-  return parsed.filter(
-    (w): w is RecentWrite =>
-      typeof w?.issueId === 'string' &&
-      ISSUE_ID.test(w.issueId) &&
-      typeof w.at === 'number' &&
-      now - w.at < RECENT_WRITE_SECONDS * 1000,
-  );
 }
 
 /** Synchronizer-token check, constant time. */

@@ -20,6 +20,7 @@ import { type OrganizationSharingView, requestDetailPage } from '../pages/reques
 import { type KeptForm, requestUnreadablePage, type ShareAction } from '../pages/request-unreadable.js';
 import { sharePersonPage, transitionConfirmPage } from '../pages/requests.js';
 import { MAX_COMMENT_FILES, uploadRefusalText } from '../pages/uploads.js';
+import type { ShareChange } from '../recent-shares.js';
 import { type PageReference, referenceOf } from '../reference.js';
 import { FileVisibilityUnknownError, RequestDetails } from '../request-detail.js';
 import { renderedFieldHtml, requestTimeline } from '../request-timeline.js';
@@ -39,7 +40,7 @@ import {
   WRITE_KEY_FIELD,
   writeKeyFrom,
 } from '../write-once.js';
-import { keepRecentWrite } from './recent-write.js';
+import { keepRecentShare, keepRecentWrite } from './recent-write.js';
 import { readUploadForm, uploadRoute } from './upload-form.js';
 
 /**
@@ -474,8 +475,14 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         elsewhere,
         whileWriting,
         keeps,
+        shares,
       }: {
         approvers?: boolean;
+        /**
+         * Whom the action shares the request with or stops sharing it with, from its form: once it is
+         * done or may be, their My requests reconcile the request (ADR 0419).
+         */
+        shares?: (body: Record<string, unknown>) => ShareChange | undefined;
         /** The form posted, kept should the request's page be unreadable after a failure (ADR 0400, 0407). */
         keeps?: Exclude<KeptForm['action'], 'attachment'>;
         /**
@@ -504,6 +511,10 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     async (req: Request, res: Response) => {
       const key = String(req.params['key']);
       const body = (req.body ?? {}) as Record<string, unknown>;
+      const keepShare = async (changed: string) => {
+        const change = shares?.(body);
+        if (change !== undefined) await keepRecentShare(services, change, changed);
+      };
       let issueId: string | undefined;
       try {
         const s = session(res);
@@ -512,9 +523,12 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         issueId = visible.request.issueId;
         if (!visible.mayAct && !approvers) throw approverOnly();
         await action(key, body, s, req.params as Record<string, string>, visible);
-        await keepRecentWrite(services, s, issueId);
+        await Promise.all([keepRecentWrite(services, s, issueId), keepShare(issueId)]);
         res.redirect(303, elsewhere?.(body, s) ?? `/requests/${encodeURIComponent(key)}?${notice}=1`);
       } catch (err) {
+        // A share that may have been made changed whom it reaches as a made one does.
+        if (issueId !== undefined && err instanceof AtlassianError && outcomeUnknown(err))
+          await keepShare(issueId);
         // One that may have taken the request from the customer shows nothing of it (ADR 0385).
         const away =
           issueId !== undefined && err instanceof AtlassianError && outcomeUnknown(err)
@@ -833,7 +847,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       }
       await client.addParticipants(key, [accountId]);
     },
-    { notDone: SHARE_NOT_DONE, keeps: 'participants/add' },
+    { notDone: SHARE_NOT_DONE, keeps: 'participants/add', shares: personShared },
   );
 
   postRequestAction(
@@ -850,6 +864,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     {
       notDone: SHARE_NOT_DONE,
       keeps: 'participants/remove',
+      shares: personShared,
       // Someone who takes themselves off may no longer see the request: its page would answer
       // "no such request" to the write just done. My requests says what happened instead, and still
       // lists the request if an organization share or an approval keeps it theirs (ADR 0284).
@@ -888,10 +903,12 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   postRequestAction('/requests/:key/organizations/add', 'shared', changeOrganizationShare('add'), {
     notDone: SHARE_NOT_DONE,
     keeps: 'organizations/add',
+    shares: organizationShared,
   });
   postRequestAction('/requests/:key/organizations/remove', 'shared', changeOrganizationShare('remove'), {
     notDone: SHARE_NOT_DONE,
     keeps: 'organizations/remove',
+    shares: organizationShared,
   });
 
   const attachFile = async (req: Request, res: Response) => {
@@ -1076,6 +1093,14 @@ function organizationSharing(
 function isShareAction(action: KeptForm['action']): action is ShareAction {
   return action.startsWith('participants/') || action.startsWith('organizations/');
 }
+
+/** The person a participant action changed the request for (checked by the action before it wrote). */
+const personShared = (body: Record<string, unknown>): ShareChange | undefined =>
+  typeof body['accountId'] === 'string' ? { accountId: body['accountId'] } : undefined;
+
+/** The organization an organization share action changed the request for (checked likewise). */
+const organizationShared = (body: Record<string, unknown>): ShareChange | undefined =>
+  typeof body['organizationId'] === 'string' ? { organizationId: body['organizationId'] } : undefined;
 
 /** Whom a share action's form chose, as posted: kept so that one click sends it again (ADR 0407). */
 function choiceOf(body: Record<string, unknown>): KeptForm['choice'] {
