@@ -6,7 +6,7 @@ import { ApiError, isConflict, type KubeClient, type KubeObject } from '../commo
 import type { Logger } from '../common/log.js';
 import type { OperatorReason } from './errors.js';
 import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
-import { MANAGED_BY } from './resources/common.js';
+import { MANAGED_BY, PART_OF } from './resources/common.js';
 
 /**
  * The key the operator hashes Secret values under (ADR 0315). Pod template annotations and
@@ -173,7 +173,14 @@ function hashKeySecret(where: HashKeySecret): KubeObject {
     metadata: {
       name: where.name,
       namespace: where.namespace,
-      labels: { 'app.kubernetes.io/managed-by': MANAGED_BY, 'app.kubernetes.io/component': 'hash-key' },
+      // The recommended labels, as on the tenants' objects: `kubectl get -l app.kubernetes.io/part-of=jsm-sso`
+      // finds the key with the rest. No instance: the operator does not know its release's name.
+      labels: {
+        'app.kubernetes.io/name': 'jsm-sso',
+        'app.kubernetes.io/component': 'hash-key',
+        'app.kubernetes.io/part-of': PART_OF,
+        'app.kubernetes.io/managed-by': MANAGED_BY,
+      },
     },
     type: 'Opaque',
     data: { [HASH_KEY_DATA_KEY]: randomBytes(KEY_BYTES).toString('base64') },

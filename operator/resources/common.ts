@@ -15,6 +15,8 @@ export const PARTS: readonly Part[] = ['broker', 'portal'];
 
 export const FIELD_MANAGER = 'jsm-sso-operator';
 export const MANAGED_BY = 'jsm-sso-operator';
+/** app.kubernetes.io/part-of of everything the operator makes: `kubectl get -l` finds it all by it. */
+export const PART_OF = 'jsm-sso';
 /** Hash of the applied desired state, so a change of ours (even a removal) is seen without a diff. */
 export const APPLIED_HASH_ANNOTATION = 'jsm-sso.io/applied-hash';
 /** Hash of every Secret key and ConfigMap entry a pod reads; a change rolls the pods. */
@@ -122,7 +124,7 @@ export function selectorLabels(tenant: WorkloadOwner, component: string): Record
 export function labels(tenant: WorkloadOwner, component: string): Record<string, string> {
   return {
     ...selectorLabels(tenant, component),
-    'app.kubernetes.io/part-of': 'jsm-sso',
+    'app.kubernetes.io/part-of': PART_OF,
     'app.kubernetes.io/managed-by': MANAGED_BY,
   };
 }
