@@ -1,12 +1,13 @@
 // Runs the whole mocha suite and ends with the plain `N passed, N failed` line that CI reads
 // (mocha's own summary is not read). Arguments are passed to mocha, e.g. `npm test -- --grep broker`.
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalRedis, startLocalRedis } from '../testkit/local-redis.js';
+import { killAll, processesOfRun, RUN_MARK } from '../testkit/run-processes.js';
+import type { LeftChild } from './child-registry.js';
 
-const summaryFile = join(tmpdir(), `jsm-sso-test-summary-${process.pid}.json`);
 // The run's own temporary folder, for the tests, their child processes and the run's Redis (os.tmpdir()
 // and mktemp read TMPDIR), removed when the run ends: files tests leave there (an API server's
 // kubeconfig with its credentials, fixture keys, Redis logs) do not pile up on the machine.
@@ -14,6 +15,12 @@ const runTmp = mkdtempSync(join(tmpdir(), 'jsm-sso-test-run-'));
 // As /tmp itself: tests run some processes as another user (nobody), who must make files here too.
 chmodSync(runTmp, 0o1777);
 process.env['TMPDIR'] = runTmp;
+// Every process of the run inherits the mark (the run's Redis too): what is still alive at the end is found
+// by it, even a daemon that left its parent (ADR 0409).
+process.env[RUN_MARK] = runTmp;
+const summaryFile = join(runTmp, 'summary.json');
+// The children the mocha process had to kill when it ended (test/child-registry.ts).
+const leftFile = join(runTmp, 'left-children.jsonl');
 const args = [
   '--import=tsx',
   'node_modules/mocha/bin/mocha.js',
@@ -26,9 +33,24 @@ const args = [
   // test/cluster runs a single-node cluster as root: its own CI stage (`npm run test:cluster`).
   ...(process.argv.includes('--spec') ? [] : ['--spec', 'test/**/*.test.ts', '--ignore', 'test/cluster/**']),
 ];
+// Not spawnSync for mocha: a blocked event loop takes no signal, and tsx, relaying CI's SIGTERM, then
+// SIGKILLed this process: mocha went on alone and the run's Redis was left running for good. The first
+// signal is passed on (mocha kills its children and exits through its exit handlers); a second one does
+// not wait. Listened for from the start, so that one during the Redis start is not the end of this process.
+let mocha: ChildProcess | undefined;
+let stoppedBy: NodeJS.Signals | undefined;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.on(signal, () => {
+    mocha?.kill(stoppedBy ? 'SIGKILL' : signal);
+    stoppedBy ??= signal;
+  });
 // A private Redis for the run unless the caller points at one; tests that need it fail without it.
 let redis: LocalRedis | undefined;
-const env: NodeJS.ProcessEnv = { ...process.env, JSM_SSO_TEST_SUMMARY: summaryFile };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  JSM_SSO_TEST_SUMMARY: summaryFile,
+  JSM_SSO_TEST_LEFT: leftFile,
+};
 if (!env['REDIS_URL']) {
   try {
     redis = await startLocalRedis();
@@ -37,19 +59,49 @@ if (!env['REDIS_URL']) {
     console.error(`no Redis for the tests: ${(err as Error).message}`);
   }
 }
-const run = spawnSync(process.execPath, args, { stdio: 'inherit', env });
+const status = stoppedBy ? null : await runMocha();
 await redis?.stop();
-removeRunTmp();
+const left = leftProcesses();
 let passed = 0;
 let failed = 1;
 try {
   ({ passed, failed } = JSON.parse(readFileSync(summaryFile, 'utf8')) as { passed: number; failed: number });
-  rmSync(summaryFile);
 } catch {
   console.error('mocha wrote no summary: it crashed before finishing');
 }
+removeRunTmp();
+// Leaving processes behind is one failed check of the run, whichever tests passed.
+if (left > 0) failed += 1;
 console.log(`${passed} passed, ${failed} failed`);
-process.exit(run.status === 0 && failed === 0 && passed > 0 ? 0 : 1);
+if (stoppedBy) process.exit(128 + constants.signals[stoppedBy]);
+process.exit(status === 0 && failed === 0 && passed > 0 ? 0 : 1);
+
+/** Runs mocha and resolves with its exit code (null when a signal ended it). */
+function runMocha(): Promise<number | null> {
+  const child = spawn(process.execPath, args, { stdio: 'inherit', env });
+  mocha = child;
+  return new Promise((resolve) => child.once('exit', resolve));
+}
+
+/**
+ * How many processes the run left: the children mocha killed as it ended (reported by
+ * test/child-registry.ts), and every process still carrying the run's mark, which is killed here.
+ */
+function leftProcesses(): number {
+  const killedByMocha = existsSync(leftFile)
+    ? readFileSync(leftFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as LeftChild)
+    : [];
+  const stillAlive = processesOfRun(runTmp);
+  killAll(stillAlive.map(({ pid }) => pid));
+  for (const { pid, name } of stillAlive)
+    console.error(`left running after the run, killed: ${name} (pid ${pid})`);
+  if (killedByMocha.length + stillAlive.length > 0)
+    console.error('no process of the run may outlive it: stop each one a test starts in its after hook');
+  return killedByMocha.length + stillAlive.length;
+}
 
 /**
  * Removes the run's temporary folder, unless something is still mounted in it (a test cluster's node
