@@ -81,6 +81,44 @@ describe('i18n: message catalogues', () => {
     }
   });
 
+  it('fr: a non-breaking space, never a breaking one, before : ; ? ! and inside « »', () => {
+    const fr = catalogueOf('fr');
+    const wrong = englishKeys.filter((k) => {
+      const text = fr[k as keyof typeof en];
+      return / [:;?!»]|« /.test(text) || /[^\s\u00a0\u202f][;?!»]|«[^\s\u00a0\u202f]/.test(text);
+    });
+    expect(wrong).to.deep.equal([]);
+  });
+
+  it('ja: full-width parentheses in Japanese text', () => {
+    const ja = catalogueOf('ja');
+    expect(englishKeys.filter((k) => /[()]/.test(ja[k as keyof typeof en]))).to.deep.equal([]);
+  });
+
+  // "Could not confirm whether" must not read as "was not done" (send again) nor as "was done"
+  // (leave it): each language asks the question the same way in every such message.
+  it('a could-not-confirm message says whether, in the same words in every language', () => {
+    const whether = {
+      de: 'Wir konnten nicht bestätigen, ob ',
+      fr: 'Nous n’avons pas pu vérifier si ',
+      ja: 'かどうかを確認できませんでした',
+    };
+    const keys = englishKeys.filter((k) =>
+      en[k as keyof typeof en].startsWith('We could not confirm whether '),
+    );
+    expect(keys).to.include.members([
+      'request.refused.commentUnconfirmed',
+      'request.refused.shareUnconfirmed',
+    ]);
+    for (const [locale, words] of Object.entries(whether) as ['de' | 'fr' | 'ja', string][]) {
+      const catalogue = catalogueOf(locale);
+      expect(
+        keys.filter((k) => !catalogue[k as keyof typeof en].includes(words)),
+        locale,
+      ).to.deep.equal([]);
+    }
+  });
+
   it('the pseudo-locales keep every argument, plural and tag of English', () => {
     for (const locale of PSEUDO_LOCALES) {
       const catalogue = catalogueOf(locale);

@@ -126,9 +126,9 @@ describe('portal: refusals in the customer’s language', () => {
     const page = await res.text();
     const fileInput = fieldIdOf(page, 'Photos');
     expect(page).to.contain(
-      `<div id="fld-${fileInput}-err" class="error" role="alert">Les fichiers de ce type ne peuvent pas être joints (clignote.exe). Types acceptés : PNG,`,
+      `<div id="fld-${fileInput}-err" class="error" role="alert">Les fichiers de ce type ne peuvent pas être joints (clignote.exe). Types acceptés\u00a0: PNG,`,
     );
-    expect(page).to.contain('Rien n’a été envoyé ; veuillez choisir à nouveau vos fichiers.');
+    expect(page).to.contain('Rien n’a été envoyé\u00a0; veuillez choisir à nouveau vos fichiers.');
     expect(page).to.contain('value="L’écran clignote"');
     for (const english of ['cannot be attached', 'Accepted types', 'Nothing was sent'])
       expect(page).to.not.contain(english);

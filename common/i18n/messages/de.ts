@@ -148,7 +148,7 @@ export const de: Catalogue = {
   'create.outcomeUnknownHeld':
     'Wir konnten nicht bestätigen, ob Ihre Anfrage erstellt wurde. Sie ist möglicherweise noch unterwegs: Sehen Sie zuerst unter „Meine Anfragen“ nach (eine gerade erstellte Anfrage kann dort einige Minuten später erscheinen). Ihre Angaben sind unten erhalten; Sie können dieses Formular in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (die Anfrage wird nicht doppelt erstellt).',
   'create.stillChecked':
-    'Wir prüfen noch, ob die Anfrage Ihres vorherigen Klicks erstellt wurde: Sie ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Sehen Sie gleich unter „Meine Anfragen“ nach; Ihre Angaben sind unten erhalten, und Sie können dieses Formular in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (die Anfrage wird nicht doppelt erstellt).',
+    'Wir prüfen noch, ob die mit Ihrem vorherigen Klick gesendete Anfrage erstellt wurde: Sie ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Sehen Sie gleich unter „Meine Anfragen“ nach; Ihre Angaben sind unten erhalten, und Sie können dieses Formular in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (die Anfrage wird nicht doppelt erstellt).',
   'create.inProgress':
     'Ihre Anfrage wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht ihr Ergebnis fest. Sehen Sie dann unter „Meine Anfragen“ nach; Ihre Angaben sind unten erhalten, und wenn Sie dieses Formular erneut senden, wird die Anfrage nicht doppelt erstellt.',
   'create.outcomeUnknownNewForm':
@@ -172,7 +172,7 @@ export const de: Catalogue = {
     'Wir konnten nicht bestätigen, ob Sie von dieser Anfrage entfernt wurden. Falls ja, sehen Sie sie möglicherweise nicht mehr: Unter Meine Anfragen finden Sie alle Anfragen, die Sie sehen können.',
   'request.unreadable.title': 'Diese Anfrage kann gerade nicht angezeigt werden',
   'request.unreadable':
-    'Wir konnten sie gerade nicht erneut von Atlassian lesen. Was Sie gesendet haben, steht unten: Sobald die Anfrage wieder angezeigt wird, prüfen Sie sie und senden Sie dieses Formular, falls es noch nötig ist (es wird nicht doppelt geschrieben).',
+    'Wir konnten sie gerade nicht erneut von Atlassian abrufen. Was Sie gesendet haben, steht unten: Sobald die Anfrage wieder angezeigt wird, prüfen Sie sie und senden Sie dieses Formular, falls es noch nötig ist (es wird nicht doppelt gespeichert).',
   'request.unreadable.send': 'Erneut senden',
   'request.unreadable.open': 'Anfrage öffnen',
   'request.refused.commentInProgress':
@@ -184,7 +184,7 @@ export const de: Catalogue = {
   'request.refused.commentUnconfirmedHeld':
     'Wir konnten nicht bestätigen, ob Ihr Kommentar hinzugefügt wurde. Er ist möglicherweise noch unterwegs: Prüfen Sie zuerst die Kommentare der Anfrage. Ihr Kommentar ist unten erhalten; Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nicht doppelt hinzugefügt).',
   'request.refused.commentStillChecked':
-    'Wir prüfen noch, ob der Kommentar Ihres vorherigen Klicks hinzugefügt wurde: Er ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Prüfen Sie die Kommentare der Anfrage gleich noch einmal; Ihr Kommentar ist unten erhalten, und Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nicht doppelt hinzugefügt).',
+    'Wir prüfen noch, ob der mit Ihrem vorherigen Klick gesendete Kommentar hinzugefügt wurde: Er ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Prüfen Sie die Kommentare der Anfrage gleich noch einmal; Ihr Kommentar ist unten erhalten, und Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nicht doppelt hinzugefügt).',
   'request.refused.stepUnavailable': 'Dieser Schritt ist nicht verfügbar.',
   'request.refused.stepInProgress':
     'Dieser Schritt wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht sein Ergebnis fest. Prüfen Sie dann den Status der Anfrage, bevor Sie den Schritt erneut ausführen.',
@@ -194,7 +194,7 @@ export const de: Catalogue = {
     'Die Anfrage wurde nicht aktualisiert. Sie können diesen Schritt erneut senden.',
   'request.refused.shareNotSent': 'Die Freigabe wurde nicht geändert. Sie können sie erneut senden.',
   'request.refused.shareUnconfirmed':
-    'Wir konnten nicht bestätigen, ob die Freigabe geändert wurde. Prüfen Sie zuerst, für wen die Anfrage freigegeben ist; erneut gesendet, wird sie nur einmal geändert.',
+    'Wir konnten nicht bestätigen, ob die Freigabe geändert wurde. Prüfen Sie zuerst, mit wem die Anfrage geteilt ist; wenn Sie sie erneut senden, wird sie nur einmal geändert.',
   'request.refused.stepUnconfirmed':
     'Wir konnten nicht bestätigen, ob die Anfrage aktualisiert wurde. Prüfen Sie unten ihren Status, bevor Sie diesen Schritt erneut senden.',
   'request.refused.stepUnconfirmedHeld':
@@ -226,7 +226,7 @@ export const de: Catalogue = {
   'request.refused.fileUnconfirmedHeld':
     'Wir konnten nicht bestätigen, ob Ihre Datei angehängt wurde. Sie ist möglicherweise noch unterwegs: Prüfen Sie zuerst die Dateien der Anfrage. Sie können sie in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden: Wählen Sie sie unten aus und laden Sie sie hoch (sie wird nicht doppelt angehängt).',
   'request.refused.fileStillChecked':
-    'Wir prüfen noch, ob die Datei Ihres vorherigen Klicks angehängt wurde: Sie ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Prüfen Sie die Dateien der Anfrage gleich noch einmal; Sie können sie in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden: Wählen Sie sie unten aus und laden Sie sie hoch (sie wird nicht doppelt angehängt).',
+    'Wir prüfen noch, ob die mit Ihrem vorherigen Klick gesendete Datei angehängt wurde: Sie ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Prüfen Sie die Dateien der Anfrage gleich noch einmal; Sie können sie in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden: Wählen Sie sie unten aus und laden Sie sie hoch (sie wird nicht doppelt angehängt).',
   'upload.acceptedTypes': 'Erlaubte Typen: {types}.',
   'upload.chooseAgain': 'Es wurde nichts gesendet; bitte wählen Sie Ihre Dateien erneut aus.',
   'refusal.uploadContent':

@@ -18,7 +18,7 @@ export const fr: Catalogue = {
   'home.welcome': 'Bienvenue sur {site}',
   'home.announcement': 'Annonce',
   'home.searchLabel': 'Rechercher dans le centre d’aide',
-  'home.searchPrompt': 'Comment pouvons-nous vous aider ?',
+  'home.searchPrompt': 'Comment pouvons-nous vous aider\u00a0?',
   'home.search': 'Rechercher',
   'home.kbNoResults': 'Aucun article ne correspond à votre recherche.',
   'home.desks': 'Centres de services',
@@ -32,7 +32,8 @@ export const fr: Catalogue = {
   'home.requestTypes': 'Types de demande',
 
   'layout.breadcrumb': 'Fil d’Ariane',
-  'article.stillNeedHelp': 'Besoin d’aide supplémentaire ? <link>Créez une demande auprès de {desk}</link>.',
+  'article.stillNeedHelp':
+    'Besoin d’aide supplémentaire\u00a0? <link>Créez une demande auprès de {desk}</link>.',
 
   'desk.otherGroup': 'Autres',
   'desk.searchKnowledgeBase': 'Rechercher dans la base de connaissances',
@@ -40,7 +41,7 @@ export const fr: Catalogue = {
   'desk.noMatches': 'Aucun type de demande ne correspond.',
   'desk.groupsNav': 'Groupes de types de demande',
   'desk.requestTypes': 'Types de demande',
-  'desk.matching': 'Types de demande correspondant à « {search} »',
+  'desk.matching': 'Types de demande correspondant à «\u00a0{search}\u00a0»',
 
   'requests.title': 'Demandes',
   'requests.filterLabel': 'Filtrer les demandes',
@@ -88,26 +89,27 @@ export const fr: Catalogue = {
   'requests.previous': 'Précédent',
 
   'create.suggestedArticles': 'Articles qui pourraient vous aider',
-  'create.suggestedArticlesHelp': 'Chacun s’ouvre dans un nouvel onglet ; votre formulaire reste ici.',
+  'create.suggestedArticlesHelp': 'Chacun s’ouvre dans un nouvel onglet\u00a0; votre formulaire reste ici.',
   'create.hint.text': 'Une ligne, 255 caractères au maximum.',
-  'create.hint.paragraph': 'Autant de détails que vous le souhaitez ; les retours à la ligne sont conservés.',
+  'create.hint.paragraph':
+    'Autant de détails que vous le souhaitez\u00a0; les retours à la ligne sont conservés.',
   'create.hint.chooseOne': 'Choisissez une option.',
   'create.hint.chooseAll': 'Choisissez toutes les options qui s’appliquent.',
   'create.hint.cascadingSelect':
-    'Choisissez une option ; prenez le choix le plus précis lorsqu’il y en a un.',
+    'Choisissez une option\u00a0; prenez le choix le plus précis lorsqu’il y en a un.',
   'create.hint.date': 'Une date, par exemple 2030-01-31.',
   'create.hint.dateTime': 'Une date et une heure (fuseau horaire {zone}).',
   'create.hint.number': 'Un nombre, par exemple 42 ou 3.5.',
   'create.hint.url': 'Une adresse web commençant par https://.',
   'create.hint.labels': 'Des mots séparés par des espaces, par exemple voyage vpn.',
-  'create.hint.attachment': 'Jusqu’à {max} fichiers. Types acceptés : {types}.',
+  'create.hint.attachment': 'Jusqu’à {max} fichiers. Types acceptés\u00a0: {types}.',
   'create.select': 'Sélectionner...',
   'create.labelsExample': 'etiquette-un etiquette-deux',
-  'create.filledByDesk': '{field} : ce champ est rempli par le support.',
-  'create.audience': 'Pour qui est cette demande ?',
+  'create.filledByDesk': '{field}\u00a0: ce champ est rempli par le support.',
+  'create.audience': 'Pour qui est cette demande\u00a0?',
   'create.onBehalf': 'Créer cette demande au nom de',
   'colleagues.notEveryoneListed':
-    'Les personnes de vos organisations ne sont pas toutes listées : l’une d’elles en compte plus que le centre d’aide n’en lit.',
+    'Les personnes de vos organisations ne sont pas toutes listées\u00a0: l’une d’elles en compte plus que le centre d’aide n’en lit.',
   'create.onBehalfHelp': 'Une personne de vos organisations. Vous suivez aussi la demande.',
   'create.myself': 'Moi-même',
   'create.shareWith': 'Partager avec',
@@ -135,25 +137,25 @@ export const fr: Catalogue = {
   'create.problem.labelTooLong':
     'Chaque étiquette du champ {field} ne doit pas dépasser {max, number} caractères.',
   'create.problem.unsupported':
-    'Le champ {field} ne peut pas être rempli ici ; veuillez contacter le support.',
-  'create.problem.refusedByDesk': 'Le support n’a pas accepté cette valeur : {detail}',
-  'create.problem.requestRefusedByDesk': 'Le support n’a pas accepté la demande : {detail}',
+    'Le champ {field} ne peut pas être rempli ici\u00a0; veuillez contacter le support.',
+  'create.problem.refusedByDesk': 'Le support n’a pas accepté cette valeur\u00a0: {detail}',
+  'create.problem.requestRefusedByDesk': 'Le support n’a pas accepté la demande\u00a0: {detail}',
   'create.problem.notAColleague':
     'Vous ne pouvez créer une demande qu’au nom d’une personne de celles de vos organisations que ce centre de services a.',
   'create.problem.shareOutside':
     'Vous ne pouvez partager une demande qu’avec celles de vos organisations que ce centre de services a et leurs membres.',
   'create.notCreated':
-    'Votre demande n’a pas été créée. Vos informations sont conservées ci-dessous : renvoyez le formulaire quand vous êtes prêt (cela ne créera pas de seconde demande), ou consultez Mes demandes.',
+    'Votre demande n’a pas été créée. Vos informations sont conservées ci-dessous\u00a0: renvoyez le formulaire quand vous êtes prêt (cela ne créera pas de seconde demande), ou consultez Mes demandes.',
   'create.outcomeUnknown':
     'Nous n’avons pas pu vérifier si votre demande a été créée. Consultez Mes demandes avant de la renvoyer.',
   'create.outcomeUnknownHeld':
-    'Nous n’avons pas pu vérifier si votre demande a été créée. Elle est peut-être encore en cours d’envoi : consultez d’abord Mes demandes (une demande tout juste créée peut mettre quelques minutes à y apparaître). Vos réponses sont conservées ci-dessous ; vous pourrez renvoyer ce formulaire dans {seconds, plural, one {# seconde} other {# secondes}} (il ne créera pas la demande deux fois).',
+    'Nous n’avons pas pu vérifier si votre demande a été créée. Elle est peut-être encore en cours d’envoi\u00a0: consultez d’abord Mes demandes (une demande tout juste créée peut mettre quelques minutes à y apparaître). Vos réponses sont conservées ci-dessous\u00a0; vous pourrez renvoyer ce formulaire dans {seconds, plural, one {# seconde} other {# secondes}} (il ne créera pas la demande deux fois).',
   'create.stillChecked':
-    'Nous vérifions encore si la demande de votre clic précédent a été créée : elle est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Consultez Mes demandes dans un instant ; vos réponses sont conservées ci-dessous, et vous pourrez renvoyer ce formulaire dans {seconds, plural, one {# seconde} other {# secondes}} (il ne créera pas la demande deux fois).',
+    'Nous vérifions encore si la demande envoyée par votre clic précédent a été créée\u00a0: elle est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Consultez Mes demandes dans un instant\u00a0; vos réponses sont conservées ci-dessous, et vous pourrez renvoyer ce formulaire dans {seconds, plural, one {# seconde} other {# secondes}} (il ne créera pas la demande deux fois).',
   'create.inProgress':
-    'Votre demande est encore en cours d’envoi depuis votre clic précédent ; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Consultez alors Mes demandes ; vos réponses sont conservées ci-dessous, et renvoyer ce formulaire ne créera pas la demande deux fois.',
+    'Votre demande est encore en cours d’envoi depuis votre clic précédent\u00a0; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Consultez alors Mes demandes\u00a0; vos réponses sont conservées ci-dessous, et renvoyer ce formulaire ne créera pas la demande deux fois.',
   'create.outcomeUnknownNewForm':
-    'Nous n’avons pas pu vérifier si votre demande a été créée. Ce formulaire ne peut pas le savoir : consultez d’abord Mes demandes (une demande tout juste créée peut mettre quelques minutes à y apparaître) : renvoyer ce formulaire crée une nouvelle demande.',
+    'Nous n’avons pas pu vérifier si votre demande a été créée. Ce formulaire ne peut pas le savoir\u00a0: consultez d’abord Mes demandes (une demande tout juste créée peut mettre quelques minutes à y apparaître)\u00a0: renvoyer ce formulaire crée une nouvelle demande.',
 
   'request.notice.created': 'Votre demande a été envoyée.',
   'request.notice.unshared':
@@ -164,44 +166,44 @@ export const fr: Catalogue = {
   'request.notice.moved': 'La demande a été mise à jour.',
   'request.refused.notAvailable': 'Non disponible',
   'request.refused.approverOnly':
-    'En tant qu’approbateur de cette demande, vous pouvez la lire et la commenter (votre réponse passe par l’e-mail d’Atlassian) ; la modifier revient aux personnes à qui elle appartient.',
+    'En tant qu’approbateur de cette demande, vous pouvez la lire et la commenter (votre réponse passe par l’e-mail d’Atlassian)\u00a0; la modifier revient aux personnes à qui elle appartient.',
   'request.refused.commentEmpty': 'Écrivez d’abord un commentaire.',
   'request.refused.commentNotAdded':
-    'Votre commentaire n’a pas été ajouté. Il est conservé ci-dessous : renvoyez-le quand vous êtes prêt (il ne sera pas ajouté deux fois).',
+    'Votre commentaire n’a pas été ajouté. Il est conservé ci-dessous\u00a0: renvoyez-le quand vous êtes prêt (il ne sera pas ajouté deux fois).',
   'request.leftUnconfirmed.title': 'Non confirmé',
   'request.leftUnconfirmed':
-    'Nous n’avons pas pu confirmer que vous avez été retiré de cette demande. Si c’est le cas, vous ne la voyez peut-être plus : Mes demandes liste toutes les demandes que vous pouvez voir.',
+    'Nous n’avons pas pu vérifier si vous avez été retiré de cette demande. Si c’est le cas, vous ne la voyez peut-être plus\u00a0: Mes demandes liste toutes les demandes que vous pouvez voir.',
   'request.unreadable.title': 'Cette demande ne peut pas être affichée pour le moment',
   'request.unreadable':
-    'Nous n’avons pas pu la relire chez Atlassian à l’instant. Ce que vous avez envoyé est conservé ci-dessous : quand la demande s’affichera de nouveau, vérifiez-la, puis envoyez ce formulaire s’il le faut encore (il ne sera pas enregistré deux fois).',
-  'request.unreadable.send': 'Envoyer à nouveau',
+    'Nous n’avons pas pu la relire chez Atlassian à l’instant. Ce que vous avez envoyé est conservé ci-dessous\u00a0: quand la demande s’affichera de nouveau, vérifiez-la, puis envoyez ce formulaire s’il est encore nécessaire (il ne sera pas enregistré deux fois).',
+  'request.unreadable.send': 'Renvoyer',
   'request.unreadable.open': 'Ouvrir la demande',
   'request.refused.commentInProgress':
-    'Votre commentaire est encore en cours d’envoi depuis votre clic précédent ; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors les commentaires de la demande ; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
+    'Votre commentaire est encore en cours d’envoi depuis votre clic précédent\u00a0; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors les commentaires de la demande\u00a0; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
   'request.refused.namedFileUndecided':
-    'Rien n’a été envoyé : nous ne pouvons pas vérifier les fichiers de cette demande pour le moment. Veuillez le renvoyer dans quelques minutes ; votre texte est conservé ci-dessous.',
+    'Rien n’a été envoyé\u00a0: nous ne pouvons pas vérifier les fichiers de cette demande pour le moment. Veuillez le renvoyer dans quelques minutes\u00a0; votre texte est conservé ci-dessous.',
   'request.refused.commentUnconfirmed':
-    'Nous n’avons pas pu confirmer que votre commentaire a été ajouté. Vérifiez d’abord les commentaires de la demande ; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
+    'Nous n’avons pas pu vérifier si votre commentaire a été ajouté. Consultez d’abord les commentaires de la demande\u00a0; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
   'request.refused.commentUnconfirmedHeld':
-    'Nous n’avons pas pu confirmer que votre commentaire a été ajouté. Il est peut-être encore en cours d’envoi : vérifiez d’abord les commentaires de la demande. Votre commentaire est conservé ci-dessous ; vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
+    'Nous n’avons pas pu vérifier si votre commentaire a été ajouté. Il est peut-être encore en cours d’envoi\u00a0: consultez d’abord les commentaires de la demande. Votre commentaire est conservé ci-dessous\u00a0; vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
   'request.refused.commentStillChecked':
-    'Nous vérifions encore si le commentaire de votre clic précédent a été ajouté : il est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez les commentaires de la demande dans un instant ; votre commentaire est conservé ci-dessous, et vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
+    'Nous vérifions encore si le commentaire envoyé par votre clic précédent a été ajouté\u00a0: il est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez les commentaires de la demande dans un instant\u00a0; votre commentaire est conservé ci-dessous, et vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
   'request.refused.stepUnavailable': 'Cette étape n’est pas disponible.',
   'request.refused.stepInProgress':
-    'Cette étape est encore en cours d’envoi depuis votre clic précédent ; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors le statut de la demande avant d’envoyer de nouveau cette étape.',
+    'Cette étape est encore en cours d’envoi depuis votre clic précédent\u00a0; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors le statut de la demande avant d’envoyer de nouveau cette étape.',
   'request.refused.stepCommentInProgress':
-    'Cette étape est encore en cours d’envoi depuis votre clic précédent ; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors le statut de la demande ; votre commentaire est conservé ci-dessous, et renvoyer ce formulaire n’effectuera pas l’étape ni n’ajoutera le commentaire deux fois.',
+    'Cette étape est encore en cours d’envoi depuis votre clic précédent\u00a0; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors le statut de la demande\u00a0; votre commentaire est conservé ci-dessous, et renvoyer ce formulaire n’effectuera pas l’étape ni n’ajoutera le commentaire deux fois.',
   'request.refused.stepNotSent':
     'La demande n’a pas été mise à jour. Vous pouvez envoyer de nouveau cette étape.',
-  'request.refused.shareNotSent': 'Le partage n’a pas été modifié. Vous pouvez l’envoyer de nouveau.',
+  'request.refused.shareNotSent': 'Le partage n’a pas été modifié. Vous pouvez renvoyer la modification.',
   'request.refused.shareUnconfirmed':
-    'Nous n’avons pas pu confirmer que le partage a été modifié. Vérifiez d’abord avec qui la demande est partagée ; renvoyé, il ne sera modifié qu’une fois.',
+    'Nous n’avons pas pu vérifier si le partage a été modifié. Regardez d’abord avec qui la demande est partagée\u00a0; renvoyer la modification ne l’appliquera qu’une fois.',
   'request.refused.stepUnconfirmed':
-    'Nous n’avons pas pu confirmer que la demande a été mise à jour. Vérifiez son statut ci-dessous avant d’envoyer de nouveau cette étape.',
+    'Nous n’avons pas pu vérifier si la demande a été mise à jour. Consultez son statut ci-dessous avant d’envoyer de nouveau cette étape.',
   'request.refused.stepUnconfirmedHeld':
-    'Nous n’avons pas pu confirmer que la demande a été mise à jour. L’étape est peut-être encore en cours d’envoi : vérifiez son statut ci-dessous avant de refaire cette étape. Votre commentaire est conservé ci-dessous ; vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
+    'Nous n’avons pas pu vérifier si la demande a été mise à jour. L’étape est peut-être encore en cours d’envoi\u00a0: consultez son statut ci-dessous avant de refaire cette étape. Votre commentaire est conservé ci-dessous\u00a0; vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
   'request.refused.stepStillChecked':
-    'Nous vérifions encore si votre clic précédent a mis à jour la demande : l’étape est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez son statut ci-dessous dans un instant ; votre commentaire est conservé ci-dessous, et vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
+    'Nous vérifions encore si votre clic précédent a mis à jour la demande\u00a0: l’étape est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez son statut ci-dessous dans un instant\u00a0; votre commentaire est conservé ci-dessous, et vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
   'request.refused.stepUnavailableHere': 'Cette étape n’est pas disponible pour cette demande.',
   'request.refused.commentTooLong': 'Le commentaire est trop long.',
   'request.refused.shareOrganizationsOnly':
@@ -219,19 +221,19 @@ export const fr: Catalogue = {
   'request.refused.noFile': 'Choisissez un fichier à joindre.',
   'error.uploadRefused.title': 'Envoi refusé',
   'request.refused.fileNotAttached':
-    'Votre fichier n’a pas été joint ; choisissez-le et envoyez-le à nouveau.',
+    'Votre fichier n’a pas été joint\u00a0; choisissez-le et envoyez-le à nouveau.',
   'request.refused.fileInProgress':
-    'Votre fichier est encore en cours d’envoi depuis votre clic précédent ; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors les fichiers de la demande ; pour le renvoyer, choisissez-le ci-dessous et envoyez-le : il ne sera pas joint deux fois.',
+    'Votre fichier est encore en cours d’envoi depuis votre clic précédent\u00a0; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors les fichiers de la demande\u00a0; pour le renvoyer, choisissez-le ci-dessous et envoyez-le\u00a0: il ne sera pas joint deux fois.',
   'request.refused.fileUnconfirmed':
-    'Nous n’avons pas pu confirmer que votre fichier a été joint. Vérifiez d’abord les fichiers de la demande ; pour le renvoyer, choisissez-le ci-dessous et envoyez-le : il ne sera pas joint deux fois.',
+    'Nous n’avons pas pu vérifier si votre fichier a été joint. Consultez d’abord les fichiers de la demande\u00a0; pour le renvoyer, choisissez-le ci-dessous et envoyez-le\u00a0: il ne sera pas joint deux fois.',
   'request.refused.fileUnconfirmedHeld':
-    'Nous n’avons pas pu confirmer que votre fichier a été joint. Il est peut-être encore en cours d’envoi : vérifiez d’abord les fichiers de la demande. Vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} : choisissez-le ci-dessous et envoyez-le (il ne sera pas joint deux fois).',
+    'Nous n’avons pas pu vérifier si votre fichier a été joint. Il est peut-être encore en cours d’envoi\u00a0: consultez d’abord les fichiers de la demande. Vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}}\u00a0: choisissez-le ci-dessous et envoyez-le (il ne sera pas joint deux fois).',
   'request.refused.fileStillChecked':
-    'Nous vérifions encore si le fichier de votre clic précédent a été joint : il est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez les fichiers de la demande dans un instant ; vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} : choisissez-le ci-dessous et envoyez-le (il ne sera pas joint deux fois).',
-  'upload.acceptedTypes': 'Types acceptés : {types}.',
-  'upload.chooseAgain': 'Rien n’a été envoyé ; veuillez choisir à nouveau vos fichiers.',
+    'Nous vérifions encore si le fichier envoyé par votre clic précédent a été joint\u00a0: il est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez les fichiers de la demande dans un instant\u00a0; vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}}\u00a0: choisissez-le ci-dessous et envoyez-le (il ne sera pas joint deux fois).',
+  'upload.acceptedTypes': 'Types acceptés\u00a0: {types}.',
+  'upload.chooseAgain': 'Rien n’a été envoyé\u00a0; veuillez choisir à nouveau vos fichiers.',
   'refusal.uploadContent':
-    'Ce fichier n’est pas ce que son nom indique ({filename}) : son contenu est d’un autre type.',
+    'Ce fichier n’est pas ce que son nom indique ({filename})\u00a0: son contenu est d’un autre type.',
   'refusal.uploadEmpty': 'Ce fichier est vide ({filename}).',
   'refusal.uploadType': 'Les fichiers de ce type ne peuvent pas être joints ({filename}).',
   'refusal.uploadTooLarge': 'Les fichiers ne doivent pas dépasser {size}.',
@@ -260,7 +262,7 @@ export const fr: Catalogue = {
   'refusal.customerUnknown':
     'Ce centre d’aide ne connaît pas encore votre compte. Demandez au support de vous ajouter comme client.',
   'refusal.emailMissing':
-    'La connexion de votre organisation n’a pas transmis votre adresse e-mail : votre compte est introuvable. Veuillez en informer votre administrateur.',
+    'La connexion de votre organisation n’a pas transmis votre adresse e-mail\u00a0: votre compte est introuvable. Veuillez en informer votre administrateur.',
   'refusal.idpUnknown':
     'La connexion n’a pas indiqué quelle méthode de connexion a été utilisée. Veuillez vous reconnecter depuis le centre d’aide.',
   'refusal.atlassianNotFound': 'Nous n’avons pas trouvé cet élément.',
@@ -303,10 +305,10 @@ export const fr: Catalogue = {
   'error.uploadsBusy':
     'De nombreux fichiers sont en cours d’envoi. Veuillez réessayer dans {seconds, plural, one {# seconde} other {# secondes}}.',
 
-  'transition.title': '{transition} : {key}',
-  'transition.question': '{transition} ?',
+  'transition.title': '{transition}\u00a0: {key}',
+  'transition.question': '{transition}\u00a0?',
   'transition.explain':
-    '<strong>{key}</strong> {summary} sera mise à jour avec « {transition} ». Le support voit ce changement.',
+    '<strong>{key}</strong> {summary} sera mise à jour avec «\u00a0{transition}\u00a0». Le support voit ce changement.',
   'transition.comment': 'Ajouter un commentaire (facultatif)',
   'transition.keep': 'Laisser la demande telle quelle',
 
@@ -314,7 +316,8 @@ export const fr: Catalogue = {
   'request.details': 'Détails',
   'request.noDetails': 'Aucun détail n’a été fourni.',
   'request.activity': 'Activité',
-  'request.noComments': 'Aucun commentaire pour l’instant. Ajoutez-en un ci-dessous ; le support le verra.',
+  'request.noComments':
+    'Aucun commentaire pour l’instant. Ajoutez-en un ci-dessous\u00a0; le support le verra.',
   'request.addComment': 'Ajouter un commentaire',
   'request.comment': 'Commenter',
   'request.attachToComment':
@@ -331,7 +334,7 @@ export const fr: Catalogue = {
   'request.status': 'Statut',
   'request.notifications': 'Notifications',
   'request.notificationsExplain':
-    'Atlassian vous envoie des e-mails sur cette demande. Pour les arrêter, utilisez le lien de désabonnement de ces e-mails. Il n’y a pas d’interrupteur ici, car ce centre d’aide passe par un compte de service partagé : un interrupteur modifierait les notifications de ce compte, pas les vôtres.',
+    'Atlassian vous envoie des e-mails sur cette demande. Pour les arrêter, utilisez le lien de désabonnement de ces e-mails. Il n’y a pas d’interrupteur ici, car ce centre d’aide passe par un compte de service partagé\u00a0: un interrupteur modifierait les notifications de ce compte, pas les vôtres.',
   'request.sharedWith': 'Partagée avec',
   'request.notShared': 'Partagée avec personne pour l’instant.',
   'request.removeParticipant': 'Retirer {name}',
@@ -348,20 +351,20 @@ export const fr: Catalogue = {
   'request.timeline.files':
     '<strong>{author}</strong> a joint {count, plural, one {un fichier} other {# fichiers}} {when}',
   'request.timeline.earlierCommentsUnread':
-    'Les commentaires plus anciens ne sont pas affichés : cette demande en compte plus que le centre d’aide n’en lit.',
+    'Les commentaires plus anciens ne sont pas affichés\u00a0: cette demande en compte plus que le centre d’aide n’en lit.',
   'request.timeline.olderStatusesUnread':
-    'Les changements de statut plus anciens ne sont pas affichés : cette demande en compte plus que le centre d’aide n’en lit.',
+    'Les changements de statut plus anciens ne sont pas affichés\u00a0: cette demande en compte plus que le centre d’aide n’en lit.',
   'request.timeline.status': 'Statut changé en {status} {when}',
   'request.decision.approved': 'Approuvée',
   'request.decision.declined': 'Refusée',
   'activity.title': 'Activité',
   'activity.heading': 'Activité des clients',
   'activity.intro':
-    'Les connexions les plus récentes (jusqu’à 500, conservées 30 jours). Le portail ne conserve que les identifiants de compte Atlassian, les adresses IP et les heures de connexion ; les noms sont demandés à Atlassian à chaque affichage de cette page et ne sont pas conservés.',
+    'Les connexions les plus récentes (jusqu’à 500, conservées 30 jours). Le portail ne conserve que les identifiants de compte Atlassian, les adresses IP et les heures de connexion\u00a0; les noms sont demandés à Atlassian à chaque affichage de cette page et ne sont pas conservés.',
   'activity.revoked':
     'Toutes les sessions du portail de {name} sont terminées. La personne doit se reconnecter.',
   'activity.namesUnavailable':
-    'Les noms ne peuvent pas être obtenus d’Atlassian pour le moment ; les personnes sont affichées par identifiant de compte.',
+    'Les noms ne peuvent pas être obtenus d’Atlassian pour le moment\u00a0; les personnes sont affichées par identifiant de compte.',
   'activity.filter': 'Filtrer l’activité',
   'activity.query': 'Nom, e-mail, identifiant de compte ou IP',
   'activity.period': 'Connecté',
@@ -387,35 +390,35 @@ export const fr: Catalogue = {
   'error.formExpired': 'Ce formulaire a expiré. Revenez en arrière, rechargez la page et réessayez.',
   'error.signedOut.title': 'Déconnecté',
   'error.sessionEnded':
-    'Votre session a expiré avant l’envoi du formulaire ; rien n’a été enregistré. Reconnectez-vous : vous retrouverez le formulaire avec ce que vous avez écrit.',
+    'Votre session a expiré avant l’envoi du formulaire\u00a0; rien n’a été enregistré. Reconnectez-vous\u00a0: vous retrouverez le formulaire avec ce que vous avez écrit.',
   'error.notFound.title': 'Introuvable',
   'error.notFound.page': 'Cette page est introuvable.',
   'error.slowDown.title': 'Veuillez ralentir',
   'error.slowDown':
     'Vous avez fait cela trop souvent. Veuillez attendre {seconds, plural, one {# seconde} other {# secondes}} puis réessayer.',
   'error.writeUncertain':
-    'Rien n’a été envoyé : le centre d’aide a redémarré une partie de son stockage et ne peut pas encore être sûr que ce formulaire n’est pas déjà en cours d’envoi depuis un clic précédent. Regardez dans Mes demandes, puis renvoyez-le dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas envoyé deux fois).',
+    'Rien n’a été envoyé\u00a0: le centre d’aide a redémarré une partie de son stockage et ne peut pas encore être sûr que ce formulaire n’est pas déjà en cours d’envoi depuis un clic précédent. Regardez dans Mes demandes, puis renvoyez-le dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas envoyé deux fois).',
   'error.writeInProgress':
     'Ce formulaire est encore en cours d’envoi depuis votre clic précédent. Regardez dans Mes demandes dans un instant avant de le renvoyer.',
   'error.failed.title': 'Une erreur s’est produite',
   'error.tryLater': 'Veuillez réessayer plus tard.',
   'error.storeFull':
-    'Le centre d’aide n’a plus de place pour cela pour le moment. La place revient à mesure que les visites précédentes se terminent : veuillez réessayer dans une minute.',
+    'Le centre d’aide n’a plus de place pour cela pour le moment. La place revient à mesure que les visites précédentes se terminent\u00a0: veuillez réessayer dans une minute.',
   'error.storeRefused':
     'Le centre d’aide est indisponible à cause d’un problème du côté du service, que ses opérateurs doivent corriger. Réessayer n’y changera rien tant qu’ils ne l’ont pas fait. Si cela dure, indiquez la référence ci-dessous en le signalant.',
   'error.requestMoved':
-    'Cette demande a été déplacée et porte un nouveau numéro : ouvrez-la depuis Mes demandes.',
+    'Cette demande a été déplacée et porte un nouveau numéro\u00a0: ouvrez-la depuis Mes demandes.',
   'error.requestNotFound': 'Cette demande est introuvable.',
 
   'approvals.title': 'Approbations',
   'approvals.requested':
-    '<strong>Votre approbation est demandée.</strong> Atlassian vous a envoyé un e-mail au sujet de cette demande : répondez avec le bouton <em>Approuver</em> ou <em>Refuser</em> de cet e-mail.',
+    '<strong>Votre approbation est demandée.</strong> Atlassian vous a envoyé un e-mail au sujet de cette demande\u00a0: répondez avec le bouton <em>Approuver</em> ou <em>Refuser</em> de cet e-mail.',
   'approvals.whyNotHere':
-    'Ce centre d’aide ne peut pas enregistrer votre réponse : Jira Service Management n’accepte une approbation que depuis le compte Atlassian de l’approbateur, et le centre d’aide passe par un compte de service partagé. Si vous ne trouvez pas l’e-mail, indiquez-le dans un commentaire ci-dessous et le support fera le suivi.',
+    'Ce centre d’aide ne peut pas enregistrer votre réponse\u00a0: Jira Service Management n’accepte une approbation que depuis le compte Atlassian de l’approbateur, et le centre d’aide passe par un compte de service partagé. Si vous ne trouvez pas l’e-mail, indiquez-le dans un commentaire ci-dessous et le support fera le suivi.',
   'approvals.approval': 'Approbation',
   'approvals.outcome.pending': 'En attente d’approbation',
   'approvals.answer.pending': 'Pas encore de réponse',
-  'approvals.approver': '{name}{you, select, yes { (vous)} other {}} : {answer}',
+  'approvals.approver': '{name}{you, select, yes { (vous)} other {}}\u00a0: {answer}',
 
   'profile.title': 'Profil',
   'profile.name': 'Nom',
@@ -426,7 +429,7 @@ export const fr: Catalogue = {
 
   'message.signIn': 'Se connecter',
   'message.backHome': 'Retour au centre d’aide',
-  'message.reference': 'Référence :',
+  'message.reference': 'Référence\u00a0:',
   'signingOut.title': 'Déconnexion',
   'signingOut.message':
     'Vous êtes déconnecté du centre d’aide. <link>Continuez</link> pour vous déconnecter aussi de la connexion de votre organisation.',
@@ -436,16 +439,17 @@ export const fr: Catalogue = {
   'broker.choose.title': 'Se connecter',
   'broker.choose.heading': 'Se connecter à {site}',
   'broker.choose.email': 'Adresse e-mail professionnelle',
-  'broker.choose.or': 'ou choisissez où vous vous connectez :',
+  'broker.choose.or': 'ou choisissez où vous vous connectez\u00a0:',
   'broker.choose.noMethodForDomain':
     'Aucune méthode de connexion n’est configurée pour ce domaine de messagerie. Choisissez-en une ci-dessous.',
   'broker.choose.methodNotOffered':
-    'La méthode de connexion de ce domaine de messagerie ne peut pas servir pour cette connexion. Choisissez-en une ci-dessous.',
+    'La méthode de connexion de ce domaine de messagerie ne peut pas être utilisée pour cette connexion. Choisissez-en une ci-dessous.',
   'broker.post.title': 'Connexion en cours',
-  'broker.post.noScript': 'Votre navigateur n’exécute pas de scripts ; appuyez sur « Continuer ».',
+  'broker.post.noScript':
+    'Votre navigateur n’exécute pas de scripts\u00a0; appuyez sur «\u00a0Continuer\u00a0».',
   'broker.signedOut.title': 'Déconnecté',
   'broker.signedOut.message':
-    'La connexion de votre organisation est terminée. Vous êtes peut-être encore connecté au centre d’aide : déconnectez-vous aussi là-bas.',
+    'La connexion de votre organisation est terminée. Vous êtes peut-être encore connecté au centre d’aide\u00a0: déconnectez-vous aussi là-bas.',
   'broker.refused.title': 'Connexion refusée',
   'broker.refused.signOutTitle': 'Déconnexion non terminée',
   'broker.refused.expired':
@@ -472,7 +476,7 @@ export const fr: Catalogue = {
   'broker.unavailable.message': 'Veuillez réessayer dans quelques instants.',
   'broker.storeFull.title': 'La connexion est saturée',
   'broker.storeFull.message':
-    'Il n’y a plus de place pour de nouvelles connexions pour le moment. La place revient à mesure que les connexions précédentes se terminent : veuillez réessayer dans une minute.',
+    'Il n’y a plus de place pour de nouvelles connexions pour le moment. La place revient à mesure que les connexions précédentes se terminent\u00a0: veuillez réessayer dans une minute.',
   'broker.storeRefused.title': 'La connexion est indisponible',
   'broker.storeRefused.message':
     'La connexion est indisponible à cause d’un problème du côté du service, que ses opérateurs doivent corriger. Réessayer n’y changera rien tant qu’ils ne l’ont pas fait. Si cela dure, indiquez la référence ci-dessous en le signalant.',

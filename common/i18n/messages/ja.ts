@@ -49,7 +49,7 @@ export const ja: Catalogue = {
   'requests.ownership.all': 'すべて',
   'requests.ownership.mine': '自分が作成',
   'requests.ownership.shared': '自分と共有',
-  'requests.ownership.approvals': '承認 (自分が承認者)',
+  'requests.ownership.approvals': '承認（自分が承認者）',
   'requests.ownership.approvalsPending': '自分の承認待ち',
   'requests.ownership.approvalsDone': '自分の回答を待っていない承認',
   'requests.ownership.organizations': '自分の組織と共有',
@@ -95,7 +95,7 @@ export const ja: Catalogue = {
   'create.hint.chooseAll': '当てはまるものをすべて選択してください。',
   'create.hint.cascadingSelect': '1 つ選択してください。より詳細な選択肢がある場合はそちらを選んでください。',
   'create.hint.date': '日付。例: 2030-01-31。',
-  'create.hint.dateTime': '日付と時刻 ({zone})。',
+  'create.hint.dateTime': '日付と時刻（{zone}）。',
   'create.hint.number': '数値。例: 42、3.5。',
   'create.hint.url': 'https:// で始まるウェブアドレス。',
   'create.hint.labels': 'スペース区切りの単語。例: travel vpn。',
@@ -126,7 +126,7 @@ export const ja: Catalogue = {
   'create.problem.tooLong': '{field} は {max, number} 文字以内で入力してください。',
   'create.problem.choiceInvalid': '{field} には有効な値を選択してください。',
   'create.problem.choicesInvalid': '{field} には有効な値のみを選択してください。',
-  'create.problem.dateInvalid': '{field} には日付を入力してください (例: 2030-01-31)。',
+  'create.problem.dateInvalid': '{field} には日付を入力してください（例: 2030-01-31）。',
   'create.problem.dateTimeInvalid': '{field} には日付と時刻を入力してください。',
   'create.problem.numberInvalid': '{field} には数値を入力してください。',
   'create.problem.urlInvalid':
@@ -140,7 +140,7 @@ export const ja: Catalogue = {
   'create.problem.shareOutside':
     'リクエストを共有できるのは、このサービスデスクに追加されているあなたの組織とそのメンバーだけです。',
   'create.notCreated':
-    'リクエストは作成されませんでした。入力内容は下に残してあります。準備ができたらフォームを再送信してください (リクエストが二重に作成されることはありません)。または「マイリクエスト」を確認してください。',
+    'リクエストは作成されませんでした。入力内容は下に残してあります。準備ができたらフォームを再送信してください（リクエストが二重に作成されることはありません）。または「マイリクエスト」を確認してください。',
   'create.outcomeUnknown':
     'リクエストが作成されたかどうかを確認できませんでした。再送信する前に「マイリクエスト」を確認してください。',
   'create.outcomeUnknownHeld':
@@ -150,7 +150,7 @@ export const ja: Catalogue = {
   'create.inProgress':
     'リクエストは前回のクリックでまだ送信中です。遅くとも {seconds} 秒後には結果が確定します。その後で「マイリクエスト」を確認してください。回答は下に残してあり、このフォームを再送信してもリクエストが二重に作成されることはありません。',
   'create.outcomeUnknownNewForm':
-    'リクエストが作成されたかどうかを確認できず、このフォームからは判断できません。まず「マイリクエスト」を確認してください（作成直後のリクエストは表示まで数分かかることがあります）。このフォームを再送信すると、新しいリクエストが作成されます。',
+    'リクエストが作成されたかどうかを確認できませんでした。このフォームからは判断できません。まず「マイリクエスト」を確認してください（作成直後のリクエストは表示まで数分かかることがあります）。このフォームを再送信すると、新しいリクエストが作成されます。',
 
   'request.notice.created': 'リクエストを送信しました。',
   'request.notice.unshared':
@@ -161,16 +161,16 @@ export const ja: Catalogue = {
   'request.notice.moved': 'リクエストを更新しました。',
   'request.refused.notAvailable': '利用できません',
   'request.refused.approverOnly':
-    'このリクエストの承認者として、閲覧とコメントができます (回答は Atlassian からのメールで行います)。リクエストの変更はリクエストの所有者が行います。',
+    'このリクエストの承認者として、閲覧とコメントができます（回答は Atlassian からのメールで行います）。リクエストの変更はリクエストの所有者が行います。',
   'request.refused.commentEmpty': '先にコメントを入力してください。',
   'request.refused.commentNotAdded':
-    'コメントは追加されませんでした。下に残してあります。準備ができたら再送信してください (二重に追加されることはありません)。',
+    'コメントは追加されませんでした。下に残してあります。準備ができたら再送信してください（二重に追加されることはありません）。',
   'request.leftUnconfirmed.title': '確認できません',
   'request.leftUnconfirmed':
     'このリクエストから外れたかどうかを確認できませんでした。外れた場合、このリクエストは表示されなくなっている可能性があります。表示できるリクエストはすべてマイリクエストに一覧されています。',
   'request.unreadable.title': 'このリクエストは現在表示できません',
   'request.unreadable':
-    'Atlassian からリクエストを読み直すことができませんでした。送信した内容は下に保持されています。リクエストが再び表示されたら確認し、まだ必要であればこのフォームを送信してください（二重に書き込まれることはありません）。',
+    'Atlassian からリクエストを読み直すことができませんでした。送信した内容は下に残してあります。リクエストが再び表示されたら確認し、まだ必要であればこのフォームを送信してください（二重に反映されることはありません）。',
   'request.unreadable.send': 'もう一度送信',
   'request.unreadable.open': 'リクエストを開く',
   'request.refused.commentInProgress':
@@ -185,7 +185,7 @@ export const ja: Catalogue = {
     '前回のクリックで送信したコメントが追加されたかどうかをまだ確認中です。まだ送信中の可能性があるため、今回は何も送信していません。少し待ってからリクエストのコメントを確認してください。コメントは下に残してあり、{seconds} 秒後に再送信できます（二重に追加されることはありません）。',
   'request.refused.stepUnavailable': 'その操作は利用できません。',
   'request.refused.stepInProgress':
-    'この操作は前回のクリックでまだ送信中です。遅くとも {seconds} 秒後には結果が確定します。もう一度操作する前に、その後でリクエストのステータスを確認してください。',
+    'この操作は前回のクリックでまだ送信中です。遅くとも {seconds} 秒後には結果が確定します。その後、もう一度操作する前にリクエストのステータスを確認してください。',
   'request.refused.stepCommentInProgress':
     'この操作は前回のクリックでまだ送信中です。遅くとも {seconds} 秒後には結果が確定します。その後でリクエストのステータスをもう一度確認してください。コメントは下に残してあり、このフォームを再送信しても操作やコメントが二重に行われることはありません。',
   'request.refused.stepNotSent': 'リクエストは更新されませんでした。この操作はもう一度送信できます。',
@@ -224,9 +224,9 @@ export const ja: Catalogue = {
     '前回のクリックで送信したファイルが添付されたかどうかをまだ確認中です。まだ送信中の可能性があるため、今回は何も送信していません。少し待ってからリクエストのファイルを確認してください。{seconds} 秒後に再送信できます。下でファイルを選択してアップロードしてください（二重に添付されることはありません）。',
   'upload.acceptedTypes': '使用できる形式: {types}。',
   'upload.chooseAgain': '何も送信されていません。ファイルをもう一度選択してください。',
-  'refusal.uploadContent': 'このファイルの内容は名前が示す形式ではありません ({filename})。',
-  'refusal.uploadEmpty': 'このファイルは空です ({filename})。',
-  'refusal.uploadType': 'この形式のファイルは添付できません ({filename})。',
+  'refusal.uploadContent': 'このファイルの内容は名前が示す形式ではありません（{filename}）。',
+  'refusal.uploadEmpty': 'このファイルは空です（{filename}）。',
+  'refusal.uploadType': 'この形式のファイルは添付できません（{filename}）。',
   'refusal.uploadTooLarge': 'ファイルサイズの上限は {size} です。',
   'refusal.uploadTooMany': '一度に添付できるファイルは {max} 個までです。',
   'refusal.formUnreadable': 'フォームを読み取れませんでした。',
@@ -294,7 +294,7 @@ export const ja: Catalogue = {
   'transition.question': '{transition} しますか?',
   'transition.explain':
     '<strong>{key}</strong> {summary} は「{transition}」で更新されます。ヘルプデスクにこの変更が表示されます。',
-  'transition.comment': 'コメントを追加 (任意)',
+  'transition.comment': 'コメントを追加（任意）',
   'transition.keep': 'リクエストを変更しない',
 
   'request.raisedBy': '{name} が作成',
@@ -311,7 +311,7 @@ export const ja: Catalogue = {
     'このリクエストの一部のファイルは現在一覧表示できません。数分後にもう一度お試しください。',
   'refusal.fileVisibilityUnknown':
     'このファイルを開けるかどうかを現在確認できません。数分後にもう一度お試しください。',
-  'request.attachFile': 'ファイルを添付 ({size} まで)',
+  'request.attachFile': 'ファイルを添付（{size} まで）',
   'request.upload': 'アップロード',
   'request.statusAside': 'リクエストのステータス',
   'request.status': 'ステータス',
@@ -341,7 +341,7 @@ export const ja: Catalogue = {
   'activity.title': 'アクティビティ',
   'activity.heading': '顧客のアクティビティ',
   'activity.intro':
-    '最近のサインイン (最大 500 件、30 日間保持)。ポータルが保持するのは Atlassian アカウント ID、クライアント IP、サインイン時刻のみです。名前はこのページを表示するたびに Atlassian に問い合わせ、保持しません。',
+    '最近のサインイン（最大 500 件、30 日間保持）。ポータルが保持するのは Atlassian アカウント ID、クライアント IP、サインイン時刻のみです。名前はこのページを表示するたびに Atlassian に問い合わせ、保持しません。',
   'activity.revoked': '{name} のポータルセッションをすべて終了しました。再度サインインが必要です。',
   'activity.namesUnavailable': '現在 Atlassian から名前を取得できません。アカウント ID で表示しています。',
   'activity.filter': 'アクティビティを絞り込む',
@@ -353,7 +353,7 @@ export const ja: Catalogue = {
   'activity.filterButton': '絞り込む',
   'activity.count': '{count, plural, other {# 人}}',
   'activity.empty': '一致するサインインはありません。',
-  'activity.caption': 'サインイン (新しい順)',
+  'activity.caption': 'サインイン（新しい順）',
   'activity.name': '名前',
   'activity.accountId': 'アカウント ID',
   'activity.lastSignIn': '最終サインイン',
@@ -397,7 +397,7 @@ export const ja: Catalogue = {
   'approvals.approval': '承認',
   'approvals.outcome.pending': '承認待ち',
   'approvals.answer.pending': '未回答',
-  'approvals.approver': '{name}{you, select, yes { (あなた)} other {}}: {answer}',
+  'approvals.approver': '{name}{you, select, yes {（あなた）} other {}}: {answer}',
 
   'profile.title': 'プロフィール',
   'profile.name': '名前',
