@@ -30,8 +30,12 @@ const args = [
   'test/reporter.cjs',
   ...process.argv.slice(2),
   // The whole suite unless the caller named files (`npm test -- --spec 'test/broker/**/*.test.ts'`).
-  // test/cluster runs a single-node cluster as root: its own CI stage (`npm run test:cluster`).
-  ...(process.argv.includes('--spec') ? [] : ['--spec', 'test/**/*.test.ts', '--ignore', 'test/cluster/**']),
+  // test/cluster runs a single-node cluster as root, test/upgrade builds and runs the previous release
+  // beside this tree: each its own CI stage with its own time budget (`npm run test:cluster`,
+  // `npm run test:upgrade`).
+  ...(process.argv.includes('--spec')
+    ? []
+    : ['--spec', 'test/**/*.test.ts', '--ignore', 'test/cluster/**', '--ignore', 'test/upgrade/**']),
 ];
 // Not spawnSync for mocha: a blocked event loop takes no signal, and tsx, relaying CI's SIGTERM, then
 // SIGKILLed this process: mocha went on alone and the run's Redis was left running for good. The first

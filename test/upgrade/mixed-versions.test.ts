@@ -1,0 +1,205 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { stringify } from 'yaml';
+import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
+import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
+import { BASELINE_COMMIT, baselineEntry } from '../../testkit/baseline-build.js';
+import {
+  Browser,
+  createPki,
+  devClient,
+  loginAtDevIdp,
+  oidcIdp,
+  type Pki,
+  tenantFor,
+} from '../../testkit/broker-harness.js';
+import { exited, jsmSso, listening, SOURCE_ENTRY } from '../../testkit/part-process.js';
+import { csrfOf, Browser as PortalBrowser, raiseRequestForm } from '../../testkit/portal-harness.js';
+import { waitReady } from '../../testkit/portal-process.js';
+import { redisUrl } from '../../testkit/redis.js';
+import { type RollingBalancer, rollingBalancer } from '../../testkit/rolling-balancer.js';
+
+type Build = 'old' | 'new';
+type Part = 'broker' | 'portal';
+
+/**
+ * A rolling upgrade from BASELINE_COMMIT to this tree (ADR 0423): one tenant's broker and portal, each
+ * as a process of the previous build and one of this build, behind one public URL per part
+ * (testkit/rolling-balancer.ts), on one Redis, with the dev IdP and the JSM emulator. Each test moves
+ * the balancer between builds in the middle of what a customer does and holds that she does not
+ * notice: no new sign-in, no sign-in lost, no write made twice, a sign-out that ends her session.
+ */
+describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pods serve one tenant`, function () {
+  // A cold baseline build (git archive, tsc) takes up to two minutes on a loaded CI machine.
+  this.timeout(240_000);
+  let pki: Pki;
+  let idp: DevIdp;
+  let emulator: RunningJsmEmulator;
+  const balancers = {} as Record<Part, RollingBalancer>;
+  const replicas = {} as Record<Part, Record<Build, string>>;
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    const redis = redisUrl();
+    const entries: Record<Build, string[]> = { old: [baselineEntry()], new: SOURCE_ENTRY };
+    balancers.broker = await rollingBalancer();
+    balancers.portal = await rollingBalancer();
+    idp = await startDevIdp({ clients: [devClient(balancers.broker.url)] });
+    emulator = await startJsmEmulator();
+    pki = createPki();
+    const write = (secret: string, key: string, value: string) => {
+      mkdirSync(join(pki.dir, secret), { recursive: true });
+      writeFileSync(join(pki.dir, secret, key), value);
+    };
+    write('atlassian', 'email', SERVICE_ACCOUNT.email);
+    write('atlassian', 'apiToken', SERVICE_ACCOUNT.apiToken);
+    write('redis', 'url', redis);
+    const tenant = tenantFor(balancers.broker.url, [oidcIdp('corporate', idp.issuer)], (spec) => {
+      spec.portal.url = balancers.portal.url;
+      spec.atlassian = { siteUrl: emulator.url, credentialsSecretRef: { name: 'atlassian' } };
+      spec.redis = { urlSecretRef: { name: 'redis', key: 'url' } };
+      // Every sign-in and request of the file comes from one address and the same person.
+      spec.portal.limits = {
+        signInStarts: { perIp: 1000 },
+        acsPosts: { perIp: 1000, perAccount: 1000 },
+        requestCreations: { perIp: 1000, perAccount: 1000 },
+      };
+    });
+    const config = join(pki.dir, 'tenant.yaml');
+    writeFileSync(config, stringify(tenant));
+    for (const part of ['broker', 'portal'] as const) {
+      replicas[part] = {} as Record<Build, string>;
+      for (const build of ['old', 'new'] as const) {
+        const args = [part, '--config', config, '--secrets-dir', pki.dir, '--host', '127.0.0.1'];
+        const child = jsmSso(
+          [...args, '--port', '0', '--management-port', '0', '--drain-seconds', '0'],
+          {},
+          entries[build],
+        );
+        children.push(child);
+        const urls = await listening(child, [part, 'management']);
+        await waitReady(`${urls['management']}/readyz`);
+        if (build === 'old') {
+          // The old pods are the baseline indeed, not this tree by a wrong path.
+          const metrics = await (await fetch(`${urls['management']}/metrics`)).text();
+          expect(metrics).to.include(`revision="${BASELINE_COMMIT}"`);
+        }
+        replicas[part][build] = urls[part]!;
+      }
+    }
+  });
+
+  after(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await Promise.all(children.map(exited));
+    await Promise.all(Object.values(balancers).map((b) => b.close()));
+    await idp?.close();
+    await emulator?.close();
+    pki?.cleanup();
+  });
+
+  const route = (part: Part, build: Build) => balancers[part].routeTo(replicas[part][build]);
+  const portal = (path: string) => `${balancers.portal.url}${path}`;
+
+  /** A signed-in page of the portal: 200 while the session lives, 303 to sign-in once it is gone. */
+  async function portalPage(browser: Browser): Promise<number> {
+    const res = await browser.request(portal('/requests'));
+    await res.arrayBuffer();
+    return res.status;
+  }
+
+  /** The portal's /login up to the dev IdP: where the broker sent the browser. */
+  async function startSignIn(browser: Browser): Promise<string> {
+    const toBroker = await browser.request(portal('/login'));
+    expect(toBroker.status, 'portal /login').to.be.within(300, 399);
+    const toIdp = await browser.request(new URL(toBroker.headers.get('location')!, portal('/')).href);
+    expect(toIdp.status, `broker /saml/sso: ${toIdp.status === 200 ? '' : await toIdp.text()}`).to.be.within(
+      300,
+      399,
+    );
+    return new URL(toIdp.headers.get('location')!, balancers.broker.url).href;
+  }
+
+  /** The rest of a sign-in from the dev IdP: the broker's callback, the portal's ACS. */
+  async function finishSignIn(browser: Browser, idpUrl: string): Promise<void> {
+    const { fields, page, html } = await loginAtDevIdp(browser, idpUrl, { brokerUrl: balancers.broker.url });
+    expect(page.status, `broker callback: ${html.slice(0, 300)}`).to.equal(200);
+    const acs = await browser.request(portal('/saml/acs'), { form: fields });
+    expect(acs.status, `portal ACS: ${acs.status === 303 ? '' : await acs.text()}`).to.equal(303);
+  }
+
+  // New on both sides first: a failure there is the harness's, told from one between the versions.
+  for (const [from, to] of [
+    ['new', 'new'],
+    ['old', 'new'],
+    ['new', 'old'],
+  ] as const) {
+    it(`serves a customer signed in at the ${from} pods from the ${to} portal without a new sign-in`, async () => {
+      const browser = new Browser();
+      route('portal', from);
+      route('broker', from);
+      await finishSignIn(browser, await startSignIn(browser));
+      expect(await portalPage(browser), `signed in at ${from}`).to.equal(200);
+      route('portal', to);
+      expect(await portalPage(browser), `served by ${to}`).to.equal(200);
+    });
+
+    it(`finishes at the ${to} broker's callback a sign-in the ${from} broker sent to the IdP`, async () => {
+      const browser = new Browser();
+      route('portal', from);
+      route('broker', from);
+      const idpUrl = await startSignIn(browser);
+      route('broker', to);
+      route('portal', to);
+      await finishSignIn(browser, idpUrl);
+      expect(await portalPage(browser)).to.equal(200);
+    });
+
+    it(`writes once a raise-request form posted to the ${from} portal and sent again to the ${to}`, async () => {
+      const browser = new Browser();
+      route('portal', from);
+      route('broker', from);
+      await finishSignIn(browser, await startSignIn(browser));
+      // The portal's pages, with the cookies the sign-in left (one host: RFC 6265 cookies ignore the port).
+      const pages = new PortalBrowser(balancers.portal.url, browser.cookies.get('127.0.0.1'));
+      const form = raiseRequestForm({ emulator, url: balancers.portal.url }, pages, 'Get IT help');
+      const summary = `printer on fire (${from} then ${to})`;
+      const { fields } = await form.filled({ f_summary: summary });
+      expect((await form.post(fields)).status, `posted to ${from}`).to.equal(303);
+      route('portal', to);
+      expect((await form.post(fields)).status, `sent again to ${to}`).to.equal(303);
+      expect(form.created(summary)).to.have.length(1);
+    });
+
+    it(`ends at the ${to} pods a sign-out the ${from} pods sent to the IdP`, async () => {
+      const browser = new Browser();
+      route('portal', from);
+      route('broker', from);
+      await finishSignIn(browser, await startSignIn(browser));
+      const profile = await (await browser.request(portal('/profile'))).text();
+      const out = await browser.request(portal('/logout'), { form: { _csrf: csrfOf(profile) } });
+      expect(out.status).to.equal(200);
+      const href = /<a id="continue" href="([^"]+)"/.exec(await out.text())![1]!;
+      const toBroker = href
+        .replace(/&#(\d+);/g, (_, c) => String.fromCharCode(Number(c)))
+        .replace(/&amp;/g, '&');
+      const confirm = (await browser.follow(toBroker, 'never')).response!;
+      const page = await confirm.text();
+      const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1];
+      expect(action, `the IdP's sign-out page: ${page.slice(0, 500)}`).to.be.a('string');
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(page)![1]!;
+      route('broker', to);
+      route('portal', to);
+      const done = await browser.follow(new URL(action!, confirm.url).href, 'never', {
+        form: { xsrf, logout: 'yes' },
+      });
+      const landed = done.response!;
+      expect(new URL(landed.url).pathname, await landed.text()).to.equal('/signed-out');
+      expect(landed.url).not.to.include('partial');
+      expect(await portalPage(browser), 'signed out').to.equal(303);
+    });
+  }
+});
