@@ -16,8 +16,14 @@ import {
   type Pki,
   tenantFor,
 } from '../../testkit/broker-harness.js';
+import { eventually } from '../../testkit/envtest.js';
 import { exited, jsmSso, listening, SOURCE_ENTRY } from '../../testkit/part-process.js';
-import { csrfOf, Browser as PortalBrowser, raiseRequestForm } from '../../testkit/portal-harness.js';
+import {
+  csrfOf,
+  holdNextWrite,
+  Browser as PortalBrowser,
+  raiseRequestForm,
+} from '../../testkit/portal-harness.js';
 import { waitReady } from '../../testkit/portal-process.js';
 import { redisUrl } from '../../testkit/redis.js';
 import { type RollingBalancer, rollingBalancer } from '../../testkit/rolling-balancer.js';
@@ -131,6 +137,24 @@ describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pod
     expect(acs.status, `portal ACS: ${acs.status === 303 ? '' : await acs.text()}`).to.equal(303);
   }
 
+  /** A customer signed in at the `build` pods, portal and broker. */
+  async function signedInAt(build: Build): Promise<Browser> {
+    const browser = new Browser();
+    route('portal', build);
+    route('broker', build);
+    await finishSignIn(browser, await startSignIn(browser));
+    return browser;
+  }
+
+  /** The raise-request form of Get IT help as `browser` fills it in with `summary`, and how to send it. */
+  async function raiseForm(browser: Browser, summary: string) {
+    // The portal's pages, with the cookies the sign-in left (one host: RFC 6265 cookies ignore the port).
+    const pages = new PortalBrowser(balancers.portal.url, browser.cookies.get('127.0.0.1'));
+    const form = raiseRequestForm({ emulator, url: balancers.portal.url }, pages, 'Get IT help');
+    const { fields } = await form.filled({ f_summary: summary });
+    return { ...form, fields };
+  }
+
   // New on both sides first: a failure there is the harness's, told from one between the versions.
   for (const [from, to] of [
     ['new', 'new'],
@@ -138,10 +162,7 @@ describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pod
     ['new', 'old'],
   ] as const) {
     it(`serves a customer signed in at the ${from} pods from the ${to} portal without a new sign-in`, async () => {
-      const browser = new Browser();
-      route('portal', from);
-      route('broker', from);
-      await finishSignIn(browser, await startSignIn(browser));
+      const browser = await signedInAt(from);
       expect(await portalPage(browser), `signed in at ${from}`).to.equal(200);
       route('portal', to);
       expect(await portalPage(browser), `served by ${to}`).to.equal(200);
@@ -159,26 +180,54 @@ describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pod
     });
 
     it(`writes once a raise-request form posted to the ${from} portal and sent again to the ${to}`, async () => {
-      const browser = new Browser();
-      route('portal', from);
-      route('broker', from);
-      await finishSignIn(browser, await startSignIn(browser));
-      // The portal's pages, with the cookies the sign-in left (one host: RFC 6265 cookies ignore the port).
-      const pages = new PortalBrowser(balancers.portal.url, browser.cookies.get('127.0.0.1'));
-      const form = raiseRequestForm({ emulator, url: balancers.portal.url }, pages, 'Get IT help');
+      const browser = await signedInAt(from);
       const summary = `printer on fire (${from} then ${to})`;
-      const { fields } = await form.filled({ f_summary: summary });
+      const { fields, ...form } = await raiseForm(browser, summary);
       expect((await form.post(fields)).status, `posted to ${from}`).to.equal(303);
       route('portal', to);
       expect((await form.post(fields)).status, `sent again to ${to}`).to.equal(303);
       expect(form.created(summary)).to.have.length(1);
     });
 
+    // The first post held at Atlassian past its call's deadline (10 s): the post sent again meanwhile at the
+    // other version waits on the first's claim rather than writing, and says it could not confirm once the
+    // first gives up; the write made after all is found by the next post, not made again.
+    it(`waits on the ${from} portal's claim for a form sent again to the ${to} portal while it writes: written once`, async () => {
+      const browser = await signedInAt(from);
+      const summary = `sent again while writing (${from} then ${to})`;
+      const { fields, ...form } = await raiseForm(browser, summary);
+      const release = holdNextWrite({ emulator }, '/rest/servicedeskapi/request');
+      try {
+        const first = form.post(fields);
+        await eventually(async () => emulator.faults.hits()[0] === 1, 'the first create held at Atlassian');
+        route('portal', to);
+        const reasonOf = async (answer: Response) => /data-reason>([^<]+)/.exec(await answer.text())?.[1];
+        const again = await form.post(fields);
+        expect([again.status, await reasonOf(again)], `sent again to ${to}`).to.deep.equal([
+          502,
+          'PORTAL_WRITE_UNCONFIRMED',
+        ]);
+        const answered = await first;
+        expect([answered.status, await reasonOf(answered)], `the first, at ${from}`).to.deep.equal([
+          502,
+          'ATLASSIAN_TIMEOUT',
+        ]);
+        release();
+        await eventually(async () => form.created(summary).length === 1, 'the held create made');
+        const third = await form.post(fields);
+        expect([third.status, third.headers.get('location')], 'sent a third time').to.deep.equal([
+          303,
+          `/requests/${form.created(summary)[0]!.key}?created=1`,
+        ]);
+      } finally {
+        release();
+        emulator.faults.clear();
+      }
+      expect(form.created(summary)).to.have.length(1);
+    });
+
     it(`ends at the ${to} pods a sign-out the ${from} pods sent to the IdP`, async () => {
-      const browser = new Browser();
-      route('portal', from);
-      route('broker', from);
-      await finishSignIn(browser, await startSignIn(browser));
+      const browser = await signedInAt(from);
       const profile = await (await browser.request(portal('/profile'))).text();
       const out = await browser.request(portal('/logout'), { form: { _csrf: csrfOf(profile) } });
       expect(out.status).to.equal(200);
