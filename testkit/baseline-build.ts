@@ -41,6 +41,7 @@ export function baselineEntry(commit = BASELINE_COMMIT): string {
   mkdirSync(CACHE_ROOT, { recursive: true });
   const work = mkdtempSync(join(CACHE_ROOT, `.${commit.slice(0, 12)}-`));
   try {
+    haveCommit(commit);
     const tree = execFileSync('git', ['archive', '--format=tar', commit], {
       cwd: packageRoot(),
       maxBuffer: 512 * 1024 * 1024,
@@ -67,6 +68,29 @@ export function baselineEntry(commit = BASELINE_COMMIT): string {
     throw err;
   }
   return entry;
+}
+
+/**
+ * Makes sure this clone has `commit`: a shallow clone (CI's may be one) lacks it, so it is fetched from
+ * `origin` alone, one commit deep. Fails, naming the cause, when neither holds it: the test cannot run
+ * without the build it compares against.
+ */
+function haveCommit(commit: string): void {
+  const git = (args: string[]) => execFileSync('git', args, { cwd: packageRoot(), stdio: 'ignore' });
+  try {
+    git(['cat-file', '-e', `${commit}^{commit}`]);
+    return;
+  } catch {
+    // Not in this clone's history: fetched below.
+  }
+  try {
+    git(['fetch', '--quiet', '--no-tags', '--depth=1', 'origin', commit]);
+  } catch (err) {
+    throw new Error(
+      `the baseline commit ${commit} is not in this clone and origin would not give it (a shallow clone of a remote that refuses fetches by id?): clone with history, or fetch it`,
+      { cause: err },
+    );
+  }
 }
 
 /**
