@@ -19,6 +19,7 @@ import { poolCondition } from './placement.js';
 import { type PoolCache, type PoolReconcilerDeps, reconcilePool } from './pool-reconciler.js';
 import { WorkQueue } from './queue.js';
 import { type ObjectCache, type ReconcilerDeps, reconcileTenant } from './reconciler.js';
+import type { RedisPurgeTimings } from './redis-purge.js';
 import type { SecretFacts } from './resources/common.js';
 import { MANAGED_BY, type OperatorSettings } from './resources/common.js';
 import {
@@ -57,6 +58,8 @@ export interface ControllerOptions {
   eventSeriesFlushMs?: number;
   /** How long a deleted tenant's cleanup may be forbidden before its finalizer is released (default 5 min). */
   cleanupForbiddenGraceMs?: number;
+  /** A deleted tenant's Redis purge timings (REDIS_PURGE_TIMINGS unless told). */
+  redisPurge?: RedisPurgeTimings;
 }
 
 export class Controller implements ObjectCache, PoolCache {
@@ -141,6 +144,7 @@ export class Controller implements ObjectCache, PoolCache {
       ...(options.cleanupForbiddenGraceMs !== undefined
         ? { cleanupForbiddenGraceMs: options.cleanupForbiddenGraceMs }
         : {}),
+      ...(options.redisPurge ? { redisPurge: options.redisPurge } : {}),
     };
     this.poolDeps = {
       client: options.client,
@@ -391,10 +395,12 @@ export class Controller implements ObjectCache, PoolCache {
           left: string[];
           generated?: string[];
           statusWritten: boolean;
+          requeueAfterMs?: number;
         } = key.startsWith(POOL_KEY_PREFIX)
           ? await this.reconcilePoolKey(key.slice(POOL_KEY_PREFIX.length))
           : await reconcileTenant(this.deps, key);
         this.queue.forget(key);
+        if (outcome.requeueAfterMs !== undefined) this.queue.addAfter(key, outcome.requeueAfterMs);
         this.metrics.reconcileTotal.inc({ result: 'success' });
         if (outcome.left.length > 0) {
           this.options.logger.warn(

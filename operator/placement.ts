@@ -112,6 +112,18 @@ export interface PlacementDeps {
 export const FINALIZER_MANAGER = 'jsm-sso-operator-placement';
 
 /**
+ * A finalizer of the operator's on a tenant, and the field manager that adds it: one manager per
+ * finalizer, since an apply of a manager's list removes the entries it no longer names.
+ */
+export interface TenantFinalizer {
+  name: string;
+  manager: string;
+}
+
+/** On a pooled tenant until what it placed in its pool's namespace is gone. */
+export const PLACEMENT_FINALIZER: TenantFinalizer = { name: POOL_FINALIZER, manager: FINALIZER_MANAGER };
+
+/**
  * Writes what the pooled tenant needs in its pool's namespace and removes what it left elsewhere
  * (another pool). Returns the PoolReady condition and the failure, if any.
  */
@@ -236,22 +248,23 @@ export async function releaseFinalizer(
   deps: PlacementDeps,
   tenant: JsmSsoTenant,
   outcome: ApplyOutcome,
+  finalizer = PLACEMENT_FINALIZER,
 ): Promise<ApplyFailure | undefined> {
-  if (!hasFinalizer(tenant)) return undefined;
+  if (!hasFinalizer(tenant, finalizer)) return undefined;
   try {
-    await dropFinalizer(deps, tenant, outcome);
+    await dropFinalizer(deps, tenant, outcome, finalizer);
     return undefined;
   } catch (error) {
     return {
       reason: 'ReconcileFailed',
-      message: `the API server refuses to remove its finalizer ${POOL_FINALIZER} (retrying with backoff): ${apiErrorMessage(error)}`,
+      message: `the API server refuses to remove its finalizer ${finalizer.name} (retrying with backoff): ${apiErrorMessage(error)}`,
       error,
     };
   }
 }
 
-export function hasFinalizer(tenant: JsmSsoTenant): boolean {
-  return finalizersOf(tenant).includes(POOL_FINALIZER);
+export function hasFinalizer(tenant: JsmSsoTenant, finalizer = PLACEMENT_FINALIZER): boolean {
+  return finalizersOf(tenant).includes(finalizer.name);
 }
 
 /**
@@ -275,28 +288,34 @@ export function poolCondition(pool: JsmSsoPool & KubeObject): ConditionInput {
 }
 
 /** Whether the tenant holds the finalizer (false: it was replaced or deleted since it was read). */
-async function ensureFinalizer(
+export async function ensureFinalizer(
   deps: PlacementDeps,
   tenant: JsmSsoTenant,
   outcome: ApplyOutcome,
+  finalizer = PLACEMENT_FINALIZER,
 ): Promise<boolean> {
-  return hasFinalizer(tenant) || addFinalizer(deps, tenant, outcome);
+  return hasFinalizer(tenant, finalizer) || addFinalizer(deps, tenant, outcome, finalizer);
 }
 
 /**
  * Adds the finalizer as the only field of a field manager of its own (other controllers' finalizers
  * are never touched). True when written.
  */
-function addFinalizer(deps: PlacementDeps, tenant: JsmSsoTenant, outcome: ApplyOutcome): Promise<boolean> {
+function addFinalizer(
+  deps: PlacementDeps,
+  tenant: JsmSsoTenant,
+  outcome: ApplyOutcome,
+  finalizer: TenantFinalizer,
+): Promise<boolean> {
   const { name, namespace } = tenant.metadata!;
-  const finalizer: KubeObject = {
+  const applied: KubeObject = {
     apiVersion: tenant.apiVersion ?? KINDS.tenant.apiVersion,
     kind: KINDS.tenant.kind,
-    metadata: { name, namespace, finalizers: [POOL_FINALIZER] },
+    metadata: { name, namespace, finalizers: [finalizer.name] },
   };
   return writeFinalizer(deps, tenant, outcome, (path, over) =>
-    deps.client.apply<KubeObject>(path, preconditioned(finalizer, over), {
-      fieldManager: FINALIZER_MANAGER,
+    deps.client.apply<KubeObject>(path, preconditioned(applied, over), {
+      fieldManager: finalizer.manager,
       force: false,
     }),
   );
@@ -315,6 +334,7 @@ export async function dropFinalizer(
   deps: PlacementDeps,
   tenant: JsmSsoTenant,
   outcome: ApplyOutcome,
+  finalizer = PLACEMENT_FINALIZER,
 ): Promise<void> {
   const same = sameObject(tenant);
   await writeFinalizer(
@@ -326,13 +346,13 @@ export async function dropFinalizer(
         body: {
           metadata: {
             resourceVersion: over?.metadata?.resourceVersion,
-            finalizers: finalizersOf(over).filter((f) => f !== POOL_FINALIZER),
+            finalizers: finalizersOf(over).filter((f) => f !== finalizer.name),
           },
         },
         contentType: 'application/merge-patch+json',
-        query: { fieldManager: FINALIZER_MANAGER },
+        query: { fieldManager: finalizer.manager },
       }),
-    (live) => (same(live) === 'write' && !finalizersOf(live).includes(POOL_FINALIZER) ? 'done' : same(live)),
+    (live) => (same(live) === 'write' && !finalizersOf(live).includes(finalizer.name) ? 'done' : same(live)),
   );
 }
 

@@ -24,6 +24,7 @@ import {
 import { HOST_NOT_A_DNS_NAME_REASON } from './pool-host-names.js';
 import { HOST_IS_POOL_SERVICE_REASON } from './pool-service-hosts.js';
 import { NAMESPACE_NOT_ALLOWED_REASON } from './pool-tenancy.js';
+import { keepPurgeFinalizer, type RedisPurgeTimings } from './redis-purge.js';
 import {
   childName,
   FIELD_MANAGER,
@@ -97,12 +98,16 @@ export interface ReconcilerDeps {
   now?: () => Date;
   /** How long a deleted tenant's cleanup may be forbidden before its finalizer is released (tenant-deletion.ts). */
   cleanupForbiddenGraceMs?: number;
+  /** A deleted tenant's Redis purge: its deadline and how often its Job is read (REDIS_PURGE_TIMINGS unless told). */
+  redisPurge?: RedisPurgeTimings;
 }
 
 export interface ReconcileOutcome extends ApplyOutcome {
   generated: string[];
   statusWritten: boolean;
   configValid: boolean;
+  /** The tenant waits on something the operator does not watch (its purge Job): read it again after this. */
+  requeueAfterMs?: number;
 }
 
 /**
@@ -330,11 +335,15 @@ async function converge(
     const failure = await applyObjects(deps, owner, [], outcome);
     if (failure) return { ...found, failure };
     const pooled = await reconcilePooled(deps, tenant, placement, secrets, outcome, validation);
-    return { ...found, ...pooled };
+    // Its keys are the pool's, purged by the pool (ADR 0390); a dedicated past's finalizer goes.
+    const released = pooled.failure ? undefined : await keepPurgeFinalizer(deps, tenant, outcome);
+    return { ...found, ...pooled, ...(released ? { failure: released } : {}) };
   }
   const desired = desiredObjects({ tenant, settings: deps.settings, secrets });
   const failure =
-    (await applyObjects(deps, owner, desired, outcome)) ?? (await releasePlacement(deps, tenant, outcome));
+    (await applyObjects(deps, owner, desired, outcome)) ??
+    (await releasePlacement(deps, tenant, outcome)) ??
+    (await keepPurgeFinalizer(deps, tenant, outcome));
   return { ...found, ...(failure ? { failure } : {}) };
 }
 

@@ -8,9 +8,12 @@ import { POOL_CRD_PATH } from '../common/paths.js';
 
 const SCHEMA = ['spec', 'versions', 0, 'schema', 'openAPIV3Schema', 'properties', 'spec', 'properties'];
 
-/** Pool path under spec -> tenant path under spec. */
-const SHARED: [(string | number)[], string[]][] = [
-  [['redis'], ['redis']],
+/**
+ * Pool path under spec -> tenant path under spec, and the tenant's properties there the pool does not
+ * take: a pool is not deleted with its tenants' keys (a pooled tenant's are purged by the pool, ADR 0390).
+ */
+const SHARED: [(string | number)[], string[], string[]?][] = [
+  [['redis'], ['redis'], ['purgeOnDeletion']],
   [
     ['broker', 'properties', 'autoscaling'],
     ['portal', 'autoscaling'],
@@ -29,11 +32,15 @@ const SHARED: [(string | number)[], string[]][] = [
   ],
 ];
 
-function tenantSpecNode(path: string[]): SchemaNode {
+function tenantSpecNode(path: string[], omit: string[] = []): SchemaNode {
   let node: SchemaNode | undefined = tenantCrd().schema.properties?.['spec'];
   for (const segment of path) node = node?.properties?.[segment];
   if (!node) throw new Error(`the tenant CRD has no spec.${path.join('.')}`);
-  return node;
+  if (omit.length === 0) return node;
+  const properties = Object.fromEntries(
+    Object.entries(node.properties ?? {}).filter(([name]) => !omit.includes(name)),
+  );
+  return { ...node, properties };
 }
 
 /**
@@ -59,10 +66,10 @@ export function renderPoolCrd(current: string): string {
   const done = new Map<unknown, unknown>();
   // Emptied first (in place, keeping the order), so the anchors of the copies replaced take no names the new ones would.
   for (const [poolPath] of SHARED) document.setIn([...SCHEMA, ...poolPath], null);
-  for (const [poolPath, tenantPath] of SHARED) {
+  for (const [poolPath, tenantPath, omit] of SHARED) {
     document.setIn(
       [...SCHEMA, ...poolPath],
-      document.createNode(forPool(tenantSpecNode(tenantPath), done), { aliasDuplicateObjects: true }),
+      document.createNode(forPool(tenantSpecNode(tenantPath, omit), done), { aliasDuplicateObjects: true }),
     );
   }
   return document.toString({ lineWidth: 0, flowCollectionPadding: false });

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { Controller } from '../operator/controller.js';
 import type { WorkQueue } from '../operator/queue.js';
+import type { RedisPurgeTimings } from '../operator/redis-purge.js';
 import type { OperatorSettings } from '../operator/resources/common.js';
 import { type Envtest, eventually } from './envtest.js';
 import { noteLogLine } from './recent-logs.js';
@@ -40,6 +41,8 @@ export async function startTestController(
     client?: KubeClient;
     /** ControllerOptions.cleanupForbiddenGraceMs (5 minutes unless told). */
     cleanupForbiddenGraceMs?: number;
+    /** ControllerOptions.redisPurge (REDIS_PURGE_TIMINGS unless told). */
+    redisPurge?: RedisPurgeTimings;
     /** ControllerOptions.resyncMs (the operator's default unless told). */
     resyncMs?: number;
     /** ControllerOptions.hashKey (TEST_HASH_KEY unless told). */
@@ -69,6 +72,7 @@ export async function startTestController(
       ? { cleanupForbiddenGraceMs: options.cleanupForbiddenGraceMs }
       : {}),
     ...(options.resyncMs !== undefined ? { resyncMs: options.resyncMs } : {}),
+    ...(options.redisPurge ? { redisPurge: options.redisPurge } : {}),
     ...(options.queue ? { queue: options.queue } : {}),
   });
   await controller.start();

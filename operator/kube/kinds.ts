@@ -22,6 +22,7 @@ export const KINDS = {
   role: kind('rbac.authorization.k8s.io/v1', 'Role', 'roles'),
   roleBinding: kind('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings'),
   deployment: kind('apps/v1', 'Deployment', 'deployments'),
+  job: kind('batch/v1', 'Job', 'jobs'),
   service: kind('v1', 'Service', 'services'),
   configMap: kind('v1', 'ConfigMap', 'configmaps'),
   secret: kind('v1', 'Secret', 'secrets'),

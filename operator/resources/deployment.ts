@@ -1,4 +1,10 @@
-import type { V1Deployment, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type {
+  V1Deployment,
+  V1PodSecurityContext,
+  V1SecurityContext,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
 import { POD_SECRETS_DIR } from '../../common/config/secrets.js';
 import { KEEP_ALIVE_SECONDS } from '../../common/http/server.js';
 import { DEFAULT_DRAIN_SECONDS, terminationGraceSeconds } from '../../common/http/shutdown.js';
@@ -13,6 +19,7 @@ import {
   type DesiredContext,
   labels,
   MANAGEMENT_PORT,
+  type OperatorSettings,
   objectMeta,
   type Part,
   PUBLIC_PORT,
@@ -201,6 +208,20 @@ export interface PartPod {
   serviceAccountName?: string;
 }
 
+/** The pod-level half of the Pod Security Standard "restricted" every pod the operator makes runs under. */
+export function restrictedPodSecurity(settings: OperatorSettings): V1PodSecurityContext {
+  return { runAsNonRoot: true, ...podIdentity(settings.podIds), seccompProfile: { type: 'RuntimeDefault' } };
+}
+
+/** The container-level half: no privilege, no capability, a read-only root filesystem. */
+export const RESTRICTED_CONTAINER_SECURITY: V1SecurityContext = {
+  runAsNonRoot: true,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
 /** A part's Deployment around what its pod reads and runs; the hardening is the same for every owner. */
 export function partDeployment(context: AnyContext, part: Part, partPod: PartPod): V1Deployment {
   const { owner, settings } = workloadOf(context);
@@ -235,11 +256,7 @@ export function partDeployment(context: AnyContext, part: Part, partPod: PartPod
           // The drain, requests in flight and the stop, before the kubelet's SIGKILL.
           terminationGracePeriodSeconds: terminationGraceSeconds(DEFAULT_DRAIN_SECONDS),
           ...podPlacement(context, part, pod),
-          securityContext: {
-            runAsNonRoot: true,
-            ...podIdentity(settings.podIds),
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          securityContext: restrictedPodSecurity(settings),
           containers: [
             {
               name: part,
@@ -256,13 +273,7 @@ export function partDeployment(context: AnyContext, part: Part, partPod: PartPod
               readinessProbe: probe('/readyz', 5, 3),
               livenessProbe: probe('/healthz', 10, 6),
               resources: podResources(pod),
-              securityContext: {
-                runAsNonRoot: true,
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ['ALL'] },
-                seccompProfile: { type: 'RuntimeDefault' },
-              },
+              securityContext: RESTRICTED_CONTAINER_SECURITY,
               volumeMounts: [storage.mount, ...partPod.mounts],
             },
           ],

@@ -10,6 +10,7 @@ import type { Controller } from '../../operator/controller.js';
 import { loadHashKey } from '../../operator/hash-key.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { LeaderElector } from '../../operator/leader.js';
+import { PURGE_FINALIZER } from '../../operator/redis-purge.js';
 import { POOL_FINALIZER, placedNameOf } from '../../operator/resources/projection.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import {
@@ -20,9 +21,10 @@ import {
   installCrd,
   separateEnvtest,
 } from '../../testkit/envtest.js';
+import { endJob } from '../../testkit/job-status.js';
 import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
 import { RacingClient } from '../../testkit/racing-client.js';
-import { createPool, createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
+import { createPool, createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
 
 /**
  * The chart's RBAC against a real API server: what `kubectl auth can-i --list` says the operator's
@@ -56,6 +58,8 @@ const TENANT_GRANTS: Record<string, string[]> = {
   // and delete for pool projections.
   secrets: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   'events.events.k8s.io': ['create', 'patch'],
+  // A deleted tenant's Redis purge Job (spec.redis.purgeOnDeletion, ADR 0427): no list or watch, it is polled.
+  'jobs.batch': ['get', 'create', 'delete'],
 };
 /**
  * Cluster-wide in both modes: the namespaces' labels, for a pool that takes the tenants of the
@@ -385,6 +389,42 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
         'the tenant gone (finalizer released)',
       );
       expect(await env.client.get(projection)).to.equal(undefined);
+      const refused = captured.logs.filter((l) => /forbidden|403/i.test(JSON.stringify(l)));
+      expect(refused, JSON.stringify(refused)).to.deep.equal([]);
+    });
+
+    it("purges a deleted tenant's Redis keys by a Job (spec.redis.purgeOnDeletion): made, read, deleted, without a refusal", async () => {
+      await createTenantSecrets(env.client, tenants, 'erased');
+      await env.client.create(
+        collectionPath(KINDS.secret, tenants),
+        secretObject(tenants, 'erased-redis', { url: 'redis://redis.team.svc:6379' }),
+      );
+      await env.client.create(
+        collectionPath(KINDS.tenant, tenants),
+        tenantObject(tenants, 'erased', {
+          redis: { urlSecretRef: { name: 'erased-redis', key: 'url' }, purgeOnDeletion: true },
+        }),
+      );
+      const tenantPath = objectPath(KINDS.tenant, tenants, 'erased');
+      await eventually(
+        async () => (await env.client.get(tenantPath))?.metadata.finalizers?.includes(PURGE_FINALIZER.name),
+        'the purge finalizer added',
+      );
+      await env.client.delete(tenantPath);
+      const job = objectPath(KINDS.job, tenants, 'erased-redis-purge');
+      await eventually(
+        async () =>
+          (await env.client.get(job)) !== undefined &&
+          (await env.client.get(objectPath(KINDS.networkPolicy, tenants, 'erased-redis-purge'))) !==
+            undefined,
+        'the purge Job and its NetworkPolicy made',
+      );
+      await endJob(env.client, job, 'Complete');
+      await eventually(
+        async () =>
+          (await env.client.get(tenantPath)) === undefined && (await env.client.get(job)) === undefined,
+        'the tenant gone and its Job deleted',
+      );
       const refused = captured.logs.filter((l) => /forbidden|403/i.test(JSON.stringify(l)));
       expect(refused, JSON.stringify(refused)).to.deep.equal([]);
     });

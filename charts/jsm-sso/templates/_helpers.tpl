@@ -159,4 +159,10 @@ every pod's there that names none. values.schema.json refuses it too; this says 
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+# spec.redis.purgeOnDeletion (ADR 0427): a deleted tenant's purge Job, made, read while it runs (no
+# watch: it is read again every few seconds for minutes at most) and deleted with its pod. Its
+# NetworkPolicy is made with the networkpolicies verbs above.
+- apiGroups: ["batch"]
+  resources: ["jobs"]
+  verbs: ["get", "create", "delete"]
 {{- end -}}
