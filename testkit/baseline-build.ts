@@ -2,17 +2,19 @@
 // that run it beside this one (a rolling upgrade's mixed versions, ADR 0423).
 import { execFileSync } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
-  readlinkSync,
   renameSync,
   rmSync,
+  type Stats,
   symlinkSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { packageRoot } from '../common/paths.js';
 
 /**
@@ -24,50 +26,69 @@ export const BASELINE_COMMIT = 'cf0b8151f0202de4b65725ab388c8be7100b2aa9';
 /** Where builds are kept between runs (JSM_SSO_BASELINE_CACHE overrides it). */
 const CACHE_ROOT = process.env['JSM_SSO_BASELINE_CACHE'] ?? '/var/cache/jsm-sso/baseline';
 
+const ENTRY = join('dist', 'cli', 'main.js');
+
 /**
- * The `dist/cli/main.js` of `commit`, built now unless a build of it is already kept: the commit's tree
- * from this clone's history (`git archive`), its node_modules (provideModules), then `tsc -p
- * tsconfig.build.json` and the build-info stamp, as `npm run build` does. Built in a temporary folder
- * renamed into place, so that a build cut short is never taken for a finished one and two runs building
- * at once both end well.
+ * The `dist/cli/main.js` of `commit` for this run: the kept build (built now unless one is kept), copied
+ * to a folder of this process's own (removed at its exit) whose node_modules is this run's (modulesFor).
+ * The kept build itself points at no clone: a link from it to a clone's node_modules was relinked by
+ * every run that used it, and a run whose clone was then removed (CI's workspace of a run that ended)
+ * had its old parts' modules taken away mid-run.
  */
-export function baselineEntry(commit = BASELINE_COMMIT): string {
-  const home = join(CACHE_ROOT, commit);
-  const entry = join(home, 'dist', 'cli', 'main.js');
-  if (existsSync(entry)) {
-    provideModules(home);
-    return entry;
-  }
-  mkdirSync(CACHE_ROOT, { recursive: true });
-  const work = mkdtempSync(join(CACHE_ROOT, `.${commit.slice(0, 12)}-`));
+export function baselineEntry(
+  commit = BASELINE_COMMIT,
+  { root = packageRoot(), cacheRoot = CACHE_ROOT }: { root?: string; cacheRoot?: string } = {},
+): string {
+  const home = join(cacheRoot, commit);
+  if (!existsSync(join(home, ENTRY))) build(commit, home, root);
+  const copy = mkdtempSync(join(tmpdir(), `jsm-sso-baseline-${commit.slice(0, 12)}-`));
+  process.once('exit', () => rmSync(copy, { recursive: true, force: true }));
+  cpSync(home, copy, { recursive: true, filter: (path) => !isModules(home, path) });
+  symlinkSync(modulesFor(home, root), join(copy, 'node_modules'));
+  return join(copy, ENTRY);
+}
+
+/**
+ * Builds `commit` into `home`: the commit's tree from the clone's history (`git archive`), then `tsc -p
+ * tsconfig.build.json` and the build-info stamp, as `npm run build` does, on modulesFor's node_modules.
+ * Built in a temporary folder renamed into place, so that a build cut short is never taken for a
+ * finished one and two runs building at once both end well.
+ */
+function build(commit: string, home: string, root: string): void {
+  mkdirSync(dirname(home), { recursive: true });
+  const work = mkdtempSync(join(dirname(home), `.${commit.slice(0, 12)}-`));
   try {
-    haveCommit(commit);
+    haveCommit(commit, root);
     const tree = execFileSync('git', ['archive', '--format=tar', commit], {
-      cwd: packageRoot(),
+      cwd: root,
       maxBuffer: 512 * 1024 * 1024,
     });
     execFileSync('tar', ['-x', '-C', work], { input: tree });
-    provideModules(work);
+    const modules = join(work, 'node_modules');
+    // The commit's own install is made in place and kept; a link to this clone's is the build's only.
+    const runsOn = modulesFor(work, root);
+    const link = runsOn !== modules;
+    if (link) symlinkSync(runsOn, modules);
     const run = (script: string[]) =>
       execFileSync(process.execPath, script, {
         cwd: work,
         stdio: ['ignore', 'ignore', 'pipe'],
         env: { ...process.env, JSM_SSO_REVISION: commit },
       });
-    run([join(work, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
+    run([join(modules, 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
     run(['--import=tsx', join(work, 'scripts', 'build-info.ts')]);
+    if (link) rmSync(modules);
     try {
       renameSync(work, home);
     } catch (err) {
       // Another run finished the same build first: its copy is as good as this one.
-      if (!existsSync(entry)) throw err;
+      if (!existsSync(join(home, ENTRY))) throw err;
       rmSync(work, { recursive: true, force: true });
     }
   } catch (err) {
     rmSync(work, { recursive: true, force: true });
     throw err;
   }
-  return entry;
 }
 
 /**
@@ -75,8 +96,8 @@ export function baselineEntry(commit = BASELINE_COMMIT): string {
  * `origin` alone, one commit deep. Fails, naming the cause, when neither holds it: the test cannot run
  * without the build it compares against.
  */
-function haveCommit(commit: string): void {
-  const git = (args: string[]) => execFileSync('git', args, { cwd: packageRoot(), stdio: 'ignore' });
+function haveCommit(commit: string, root: string): void {
+  const git = (args: string[]) => execFileSync('git', args, { cwd: root, stdio: 'ignore' });
   try {
     git(['cat-file', '-e', `${commit}^{commit}`]);
     return;
@@ -94,32 +115,50 @@ function haveCommit(commit: string): void {
 }
 
 /**
- * The build's node_modules. Where its lockfile is this tree's, a link to this tree's (seconds, not an
- * install), made anew when it names another clone's: CI's clone of the run that built it is gone by the
- * next run. Otherwise its own `npm ci`, kept with the build.
+ * The node_modules the build in `dir` runs on. Where its lockfile is this clone's, this clone's (seconds,
+ * not an install). Otherwise its own `npm ci`, made once in a folder of its own and renamed into place,
+ * so that a run never takes another's half-made install, and kept with the build.
  */
-function provideModules(dir: string): void {
-  const modules = join(dir, 'node_modules');
-  const link = linkTarget(modules);
-  if (link === null) return; // its own install
-  const root = packageRoot();
+function modulesFor(dir: string, root: string): string {
   const ours = join(root, 'node_modules');
-  if (link === ours) return;
-  if (!readFileSync(join(root, 'package-lock.json')).equals(readFileSync(join(dir, 'package-lock.json')))) {
-    rmSync(modules, { force: true });
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, stdio: 'ignore' });
-    return;
+  if (readFileSync(join(root, 'package-lock.json')).equals(readFileSync(join(dir, 'package-lock.json'))))
+    return ours;
+  const modules = join(dir, 'node_modules');
+  if (isFolder(modules)) return modules;
+  const install = mkdtempSync(join(dir, INSTALL_PREFIX));
+  try {
+    for (const file of ['package.json', 'package-lock.json']) cpSync(join(dir, file), join(install, file));
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], {
+      cwd: install,
+      stdio: 'ignore',
+    });
+    // A link an earlier version of this module left in the kept build.
+    if (lstatOrUndefined(modules)?.isSymbolicLink()) rmSync(modules);
+    try {
+      renameSync(join(install, 'node_modules'), modules);
+    } catch (err) {
+      // Another run's install landed first: as good as this one.
+      if (!isFolder(modules)) throw err;
+    }
+  } finally {
+    rmSync(install, { recursive: true, force: true });
   }
-  // Replaced in one rename: a build running from this folder never sees it without node_modules.
-  const next = `${modules}.${process.pid}`;
-  symlinkSync(ours, next);
-  renameSync(next, modules);
+  return modules;
 }
 
-/** Where the link at `path` points; undefined when there is nothing there, null for a real folder. */
-function linkTarget(path: string): string | undefined | null {
+/** Where modulesFor makes an install, in the build's folder: never copied with it. */
+const INSTALL_PREFIX = '.modules-';
+
+/** Whether `path`, under the kept build `home`, is its node_modules or an install being made. */
+const isModules = (home: string, path: string) =>
+  path === join(home, 'node_modules') ||
+  (dirname(path) === home && basename(path).startsWith(INSTALL_PREFIX));
+
+const isFolder = (path: string) => lstatOrUndefined(path)?.isDirectory() === true;
+
+function lstatOrUndefined(path: string): Stats | undefined {
   try {
-    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : null;
+    return lstatSync(path);
   } catch {
     return undefined;
   }
