@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalRedis, startLocalRedis } from '../testkit/local-redis.js';
-import { killAll, processesOfRun, RUN_MARK } from '../testkit/run-processes.js';
+import { killAll, processesOfRun, RUN_MARK, type RunProcess } from '../testkit/run-processes.js';
 import type { LeftChild } from './child-registry.js';
 
 // The run's own temporary folder, for the tests, their child processes and the run's Redis (os.tmpdir()
@@ -21,6 +21,8 @@ process.env[RUN_MARK] = runTmp;
 const summaryFile = join(runTmp, 'summary.json');
 // The children the mocha process had to kill when it ended (test/child-registry.ts).
 const leftFile = join(runTmp, 'left-children.jsonl');
+/** How long a process of the run killed as it ended may take to go before it counts as left (outlivingGrace). */
+const DYING_GRACE_MS = 3_000;
 const args = [
   '--import=tsx',
   'node_modules/mocha/bin/mocha.js',
@@ -65,7 +67,7 @@ if (!env['REDIS_URL']) {
 }
 const status = stoppedBy ? null : await runMocha();
 await redis?.stop();
-const left = leftProcesses();
+const left = await leftProcesses();
 let passed = 0;
 let failed = 1;
 try {
@@ -91,14 +93,14 @@ function runMocha(): Promise<number | null> {
  * How many processes the run left: the children mocha killed as it ended (reported by
  * test/child-registry.ts), and every process still carrying the run's mark, which is killed here.
  */
-function leftProcesses(): number {
+async function leftProcesses(): Promise<number> {
   const killedByMocha = existsSync(leftFile)
     ? readFileSync(leftFile, 'utf8')
         .split('\n')
         .filter(Boolean)
         .map((line) => JSON.parse(line) as LeftChild)
     : [];
-  const stillAlive = processesOfRun(runTmp);
+  const stillAlive = await outlivingGrace(runTmp);
   killAll(stillAlive.map(({ pid }) => pid));
   for (const { pid, name } of stillAlive)
     console.error(`left running after the run, killed: ${name} (pid ${pid})`);
@@ -117,4 +119,19 @@ function removeRunTmp(): void {
     .some((line) => line.split(' ')[4]?.startsWith(`${runTmp}/`));
   if (mounted) console.error(`left ${runTmp}: something is still mounted in it`);
   else rmSync(runTmp, { recursive: true, force: true });
+}
+
+/**
+ * The run's processes still alive once those dying have had DYING_GRACE_MS: a process killed just
+ * before (mocha's children, SIGKILLed as it exited; an API server its stop script SIGKILLed) can take
+ * hundreds of milliseconds to go on a loaded machine, and is no leak. One that stays is.
+ */
+async function outlivingGrace(run: string): Promise<RunProcess[]> {
+  const end = Date.now() + DYING_GRACE_MS;
+  let alive = processesOfRun(run);
+  while (alive.length > 0 && Date.now() < end) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    alive = processesOfRun(run);
+  }
+  return alive;
 }
