@@ -27,11 +27,15 @@ export async function unlinkKeysStartingWith(redis: Redis | Cluster, prefix: str
   return unlinked;
 }
 
-/** The number of keys starting with `prefix`, found as unlinkKeysStartingWith finds them (`jsm-sso purge --dry-run`). */
+/**
+ * The number of keys starting with `prefix`, found as unlinkKeysStartingWith finds them (`jsm-sso purge
+ * --dry-run`). SCAN may return a key more than once, so they are counted as a set (each key lives on one
+ * master).
+ */
 export async function countKeysStartingWith(redis: Redis | Cluster, prefix: string): Promise<number> {
-  let found = 0;
-  for await (const { keys } of batchesStartingWith(redis, prefix)) found += keys.length;
-  return found;
+  const found = new Set<string>();
+  for await (const { keys } of batchesStartingWith(redis, prefix)) for (const key of keys) found.add(key);
+  return found.size;
 }
 
 /** Each SCAN step's keys starting with `prefix`, with the node they are on (every master of a Cluster). */
