@@ -23,6 +23,7 @@ import {
   holdNextWrite,
   Browser as PortalBrowser,
   raiseRequestForm,
+  writeKeyOf,
 } from '../../testkit/portal-harness.js';
 import { waitReady } from '../../testkit/portal-process.js';
 import { redisUrl } from '../../testkit/redis.js';
@@ -53,7 +54,12 @@ describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pod
     const entries: Record<Build, string[]> = { old: [baselineEntry()], new: SOURCE_ENTRY };
     balancers.broker = await rollingBalancer();
     balancers.portal = await rollingBalancer();
-    idp = await startDevIdp({ clients: [devClient(balancers.broker.url)] });
+    // The IdP posts a logout token to the broker at each sign-out of its own (OIDC back-channel, ADR 0150).
+    const backchannel = {
+      backchannel_logout_uri: `${balancers.broker.url}/oidc/backchannel-logout/corporate`,
+      backchannel_logout_session_required: true,
+    };
+    idp = await startDevIdp({ clients: [devClient(balancers.broker.url, backchannel)] });
     emulator = await startJsmEmulator();
     pki = createPki();
     const write = (secret: string, key: string, value: string) => {
@@ -146,13 +152,69 @@ describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pod
     return browser;
   }
 
+  /** The portal's pages, with the cookies the sign-in left (one host: RFC 6265 cookies ignore the port). */
+  function portalPages(browser: Browser): PortalBrowser {
+    return new PortalBrowser(balancers.portal.url, browser.cookies.get('127.0.0.1'));
+  }
+
+  /** The request the emulator holds whose key or summary is `keyOrSummary`. */
+  function requestOf(keyOrSummary: string) {
+    const found = [...emulator.state.requests.values()].find(
+      (r) => r.key === keyOrSummary || r.fieldValues['summary'] === keyOrSummary,
+    );
+    if (!found) throw new Error(`no request ${keyOrSummary}`);
+    return found;
+  }
+
   /** The raise-request form of Get IT help as `browser` fills it in with `summary`, and how to send it. */
   async function raiseForm(browser: Browser, summary: string) {
-    // The portal's pages, with the cookies the sign-in left (one host: RFC 6265 cookies ignore the port).
-    const pages = new PortalBrowser(balancers.portal.url, browser.cookies.get('127.0.0.1'));
-    const form = raiseRequestForm({ emulator, url: balancers.portal.url }, pages, 'Get IT help');
+    const form = raiseRequestForm(
+      { emulator, url: balancers.portal.url },
+      portalPages(browser),
+      'Get IT help',
+    );
     const { fields } = await form.filled({ f_summary: summary });
     return { ...form, fields };
+  }
+
+  /**
+   * A form posted at the portal routed now, its write held at Atlassian (under `heldPath`) past the call's
+   * deadline (10 s), and sent again meanwhile to the `to` portal: the resend waits on the first's claim
+   * rather than writing, and says it could not confirm once the first gives up; the write made after all
+   * is found by a third post (303 to `landing`), not made again. One write in all.
+   */
+  async function sentAgainWhileWriting(
+    to: Build,
+    form: { heldPath: string; post(): Promise<Response>; written(): number; landing(): string },
+  ): Promise<void> {
+    const release = holdNextWrite({ emulator }, form.heldPath);
+    try {
+      const first = form.post();
+      await eventually(async () => emulator.faults.hits()[0] === 1, 'the first write held at Atlassian');
+      route('portal', to);
+      const reasonOf = async (answer: Response) => /data-reason>([^<]+)/.exec(await answer.text())?.[1];
+      const again = await form.post();
+      expect([again.status, await reasonOf(again)], `sent again to ${to}`).to.deep.equal([
+        502,
+        'PORTAL_WRITE_UNCONFIRMED',
+      ]);
+      const answered = await first;
+      expect([answered.status, await reasonOf(answered)], 'the first').to.deep.equal([
+        502,
+        'ATLASSIAN_TIMEOUT',
+      ]);
+      release();
+      await eventually(async () => form.written() === 1, 'the held write made');
+      const third = await form.post();
+      expect([third.status, third.headers.get('location')], 'sent a third time').to.deep.equal([
+        303,
+        form.landing(),
+      ]);
+    } finally {
+      release();
+      emulator.faults.clear();
+    }
+    expect(form.written()).to.equal(1);
   }
 
   // New on both sides first: a failure there is the harness's, told from one between the versions.
@@ -189,41 +251,32 @@ describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pod
       expect(form.created(summary)).to.have.length(1);
     });
 
-    // The first post held at Atlassian past its call's deadline (10 s): the post sent again meanwhile at the
-    // other version waits on the first's claim rather than writing, and says it could not confirm once the
-    // first gives up; the write made after all is found by the next post, not made again.
     it(`waits on the ${from} portal's claim for a form sent again to the ${to} portal while it writes: written once`, async () => {
       const browser = await signedInAt(from);
       const summary = `sent again while writing (${from} then ${to})`;
       const { fields, ...form } = await raiseForm(browser, summary);
-      const release = holdNextWrite({ emulator }, '/rest/servicedeskapi/request');
-      try {
-        const first = form.post(fields);
-        await eventually(async () => emulator.faults.hits()[0] === 1, 'the first create held at Atlassian');
-        route('portal', to);
-        const reasonOf = async (answer: Response) => /data-reason>([^<]+)/.exec(await answer.text())?.[1];
-        const again = await form.post(fields);
-        expect([again.status, await reasonOf(again)], `sent again to ${to}`).to.deep.equal([
-          502,
-          'PORTAL_WRITE_UNCONFIRMED',
-        ]);
-        const answered = await first;
-        expect([answered.status, await reasonOf(answered)], `the first, at ${from}`).to.deep.equal([
-          502,
-          'ATLASSIAN_TIMEOUT',
-        ]);
-        release();
-        await eventually(async () => form.created(summary).length === 1, 'the held create made');
-        const third = await form.post(fields);
-        expect([third.status, third.headers.get('location')], 'sent a third time').to.deep.equal([
-          303,
-          `/requests/${form.created(summary)[0]!.key}?created=1`,
-        ]);
-      } finally {
-        release();
-        emulator.faults.clear();
-      }
-      expect(form.created(summary)).to.have.length(1);
+      await sentAgainWhileWriting(to, {
+        heldPath: '/rest/servicedeskapi/request',
+        post: () => form.post(fields),
+        written: () => form.created(summary).length,
+        landing: () => `/requests/${form.created(summary)[0]!.key}?created=1`,
+      });
+    });
+
+    // A comment's claim is `comment:<request>:<write key>` (ADR 0393), apart from a raised request's.
+    it(`waits on the ${from} portal's claim for a comment sent again to the ${to} portal while it writes: written once`, async () => {
+      const pages = portalPages(await signedInAt(from));
+      const key = requestOf('Printer on 3rd floor jams every morning').key;
+      const action = `/requests/${key}/comment`;
+      const detail = (await pages.text(`/requests/${key}`)).body;
+      const body = `Said again while the first was writing (${from} then ${to}).`;
+      const fields = { _csrf: csrfOf(detail), _write: writeKeyOf(detail, action)!, body };
+      await sentAgainWhileWriting(to, {
+        heldPath: `/rest/servicedeskapi/request/${key}/comment`,
+        post: () => pages.post(action, fields),
+        written: () => requestOf(key).comments.filter((c) => c.body.includes(body)).length,
+        landing: () => `/requests/${key}?commented=1`,
+      });
     });
 
     it(`ends at the ${to} pods a sign-out the ${from} pods sent to the IdP`, async () => {
@@ -249,6 +302,32 @@ describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pod
       expect(new URL(landed.url).pathname, await landed.text()).to.equal('/signed-out');
       expect(landed.url).not.to.include('partial');
       expect(await portalPage(browser), 'signed out').to.equal(303);
+    });
+
+    it(`ends at the ${to} pods, by the IdP's back-channel logout, a session the ${from} pods signed in`, async () => {
+      const browser = await signedInAt(from);
+      expect(await portalPage(browser), `signed in at ${from}`).to.equal(200);
+      route('broker', to);
+      route('portal', to);
+      const delivered = new Promise<void>((resolve, reject) => {
+        const failed = (_ctx: unknown, err: Error) => reject(err);
+        idp.provider.once('backchannel.error', failed);
+        idp.provider.once('backchannel.success', () => {
+          idp.provider.off('backchannel.error', failed);
+          resolve();
+        });
+      });
+      // The IdP's own sign-out: its end_session, confirmed; it posts the logout token to the broker, which
+      // ends the portal's session over SOAP.
+      const endSession = `${idp.issuer}/session/end?client_id=jsm-sso`;
+      const page = await (await browser.request(endSession)).text();
+      const action = /<form[^>]*action="([^"]+)"/.exec(page)![1]!;
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(page)![1]!;
+      await (
+        await browser.request(new URL(action, endSession).href, { form: { xsrf, logout: 'yes' } })
+      ).arrayBuffer();
+      await delivered;
+      expect(await portalPage(browser), 'the portal session is gone').to.equal(303);
     });
   }
 });
