@@ -11,9 +11,11 @@ import {
   Browser,
   createPki,
   devClient,
+  formFields,
   loginAtDevIdp,
   oidcIdp,
   type Pki,
+  pageReason,
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { eventually } from '../../testkit/envtest.js';
@@ -28,14 +30,24 @@ import {
 import { waitReady } from '../../testkit/portal-process.js';
 import { redisUrl } from '../../testkit/redis.js';
 import { type RollingBalancer, rollingBalancer } from '../../testkit/rolling-balancer.js';
+import {
+  answerAuthnRequest,
+  brokerSpAt,
+  postToBrokerAcs,
+  upstreamIdp,
+  upstreamSamlIdpDoc,
+} from '../broker/upstream-saml.js';
 
 type Build = 'old' | 'new';
 type Part = 'broker' | 'portal';
+/** The tenant's IdPs: the dev IdP (OIDC) and samlify playing an upstream SAML IdP. */
+type Idp = 'corporate' | 'upstream';
 
 /**
  * A rolling upgrade from BASELINE_COMMIT to this tree (ADR 0423): one tenant's broker and portal, each
  * as a process of the previous build and one of this build, behind one public URL per part
- * (testkit/rolling-balancer.ts), on one Redis, with the dev IdP and the JSM emulator. Each test moves
+ * (testkit/rolling-balancer.ts), on one Redis, with the dev IdP, an upstream SAML IdP (samlify) and the JSM
+ * emulator. Each test moves
  * the balancer between builds in the middle of what a customer does and holds that she does not
  * notice: no new sign-in, no sign-in lost, no write made twice, a sign-out that ends her session.
  */
@@ -45,6 +57,7 @@ describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pod
   let pki: Pki;
   let idp: DevIdp;
   let emulator: RunningJsmEmulator;
+  const upstream = upstreamIdp();
   const balancers = {} as Record<Part, RollingBalancer>;
   const replicas = {} as Record<Part, Record<Build, string>>;
   const children: ChildProcess[] = [];
@@ -69,7 +82,12 @@ describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pod
     write('atlassian', 'email', SERVICE_ACCOUNT.email);
     write('atlassian', 'apiToken', SERVICE_ACCOUNT.apiToken);
     write('redis', 'url', redis);
-    const tenant = tenantFor(balancers.broker.url, [oidcIdp('corporate', idp.issuer)], (spec) => {
+    // Alice signs in at the dev IdP, Dana (globex.test, a customer of the emulator's seed) at the upstream one.
+    const idps = [
+      oidcIdp('corporate', idp.issuer, { authority: 'catchAll' }),
+      { ...upstreamSamlIdpDoc(upstream), emailDomains: ['globex.test'] },
+    ];
+    const tenant = tenantFor(balancers.broker.url, idps, (spec) => {
       spec.portal.url = balancers.portal.url;
       spec.atlassian = { siteUrl: emulator.url, credentialsSecretRef: { name: 'atlassian' } };
       spec.redis = { urlSecretRef: { name: 'redis', key: 'url' } };
@@ -123,15 +141,21 @@ describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pod
     return res.status;
   }
 
-  /** The portal's /login up to the dev IdP: where the broker sent the browser. */
-  async function startSignIn(browser: Browser): Promise<string> {
+  /** The portal's /login up to the IdP `idp` chosen at the broker: where the broker sent the browser. */
+  async function startSignIn(browser: Browser, idp: Idp = 'corporate'): Promise<string> {
     const toBroker = await browser.request(portal('/login'));
     expect(toBroker.status, 'portal /login').to.be.within(300, 399);
-    const toIdp = await browser.request(new URL(toBroker.headers.get('location')!, portal('/')).href);
-    expect(toIdp.status, `broker /saml/sso: ${toIdp.status === 200 ? '' : await toIdp.text()}`).to.be.within(
-      300,
-      399,
-    );
+    const choice = await browser.request(new URL(toBroker.headers.get('location')!, portal('/')).href);
+    const page = await choice.text();
+    expect(choice.status, `broker /saml/sso: ${page.slice(0, 500)}`).to.equal(200);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
+    const toIdp = await browser.request(`${balancers.broker.url}/saml/choose`, {
+      form: { csrf: csrf!, idp },
+    });
+    expect(
+      toIdp.status,
+      `broker /saml/choose: ${toIdp.status === 200 ? await toIdp.text() : ''}`,
+    ).to.be.within(300, 399);
     return new URL(toIdp.headers.get('location')!, balancers.broker.url).href;
   }
 
@@ -239,6 +263,35 @@ describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pod
       route('portal', to);
       await finishSignIn(browser, idpUrl);
       expect(await portalPage(browser)).to.equal(200);
+    });
+
+    // The flow travels as RelayState to the upstream IdP and back; the broker takes it once, wherever.
+    it(`finishes at the ${to} broker's ACS a sign-in the ${from} broker sent to an upstream SAML IdP, once`, async () => {
+      const browser = new Browser();
+      route('portal', from);
+      route('broker', from);
+      const idpUrl = await startSignIn(browser, 'upstream');
+      route('broker', to);
+      route('portal', to);
+      const brokerUrl = balancers.broker.url;
+      const answer = await answerAuthnRequest(upstream, await brokerSpAt(brokerUrl), idpUrl, brokerUrl, {
+        nameId: 'dana@globex.test',
+        attributes: { email: ['dana@globex.test'] },
+      });
+      const page = await postToBrokerAcs(browser, brokerUrl, answer.samlResponse, answer.relayState);
+      const html = await page.text();
+      expect(page.status, `broker ACS: ${html.slice(0, 500)}`).to.equal(200);
+      const acs = await browser.request(portal('/saml/acs'), { form: formFields(html) });
+      expect(acs.status, `portal ACS: ${acs.status === 303 ? '' : await acs.text()}`).to.equal(303);
+      expect(await portalPage(browser)).to.equal(200);
+      // The same Response at the other version again: its flow was taken, whichever version took it.
+      route('broker', from);
+      const again = await postToBrokerAcs(browser, brokerUrl, answer.samlResponse, answer.relayState);
+      const refusal = await again.text();
+      expect([again.status, pageReason(refusal)], `sent again to ${from}`).to.deep.equal([
+        400,
+        'FLOW_UNKNOWN',
+      ]);
     });
 
     it(`writes once a raise-request form posted to the ${from} portal and sent again to the ${to}`, async () => {
