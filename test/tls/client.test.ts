@@ -16,6 +16,7 @@ import {
   type TlsFetch,
   trustedCas,
 } from '../../common/tls/index.js';
+import { eventually } from '../../testkit/envtest.js';
 import { startSilentServer } from '../../testkit/fault-proxy.js';
 import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
 
@@ -23,13 +24,15 @@ const LOCALHOST = ['localhost', '127.0.0.1'];
 
 /**
  * An HTTPS server with the given certificate that echoes the method and body, or redirects on
- * /redirect, or drops the connection once the request is read on /cut.
+ * /redirect, or drops the connection once the request is read on /cut, or never answers on /stall
+ * (`stalled()` counts the requests it holds so).
  */
 async function startHttps(
   pair: IssuedCertificate,
   extra: { maxVersion?: 'TLSv1.1' } = {},
-): Promise<{ url: string; connections(): number; close(): Promise<void> }> {
+): Promise<{ url: string; connections(): number; stalled(): number; close(): Promise<void> }> {
   let connections = 0;
+  let stalled = 0;
   const server: Server = createServer(
     {
       cert: pair.certPem,
@@ -39,7 +42,10 @@ async function startHttps(
         : {}),
     },
     (req, res) => {
-      if (req.url === '/stall') return; // never answers
+      if (req.url === '/stall') {
+        stalled++;
+        return; // never answers
+      }
       if (req.url === '/cut') {
         // Read whole, then the connection dropped unanswered.
         req.resume();
@@ -72,6 +78,7 @@ async function startHttps(
   return {
     url: `https://localhost:${port}`,
     connections: () => connections,
+    stalled: () => stalled,
     close: () => {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
@@ -265,9 +272,16 @@ describe('outbound TLS client (createTlsFetch)', () => {
         tlsFetch(`https://127.0.0.1:${silent.port}/`, { ...timedOut, ...more }),
       );
       expect(handshaking.unsent, handshaking.code).to.equal(true);
-      const stalled = await unsentOf((more) =>
-        tlsFetch(`${server.url}/stall`, { ...init, signal: AbortSignal.timeout(200), ...more }),
+      // Its deadline passes once the server holds the request, not after a fixed 200 ms: on a loaded
+      // machine the handshake alone outlasts that, and the write is then truly unsent.
+      const deadline = new AbortController();
+      const held = server.stalled();
+      const stalling = unsentOf((more) =>
+        tlsFetch(`${server.url}/stall`, { ...init, signal: deadline.signal, ...more }),
       );
+      await eventually(async () => server.stalled() > held, 'the write held by the server');
+      deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+      const stalled = await stalling;
       expect(stalled.unsent, stalled.code).to.equal(false);
     }
   });
