@@ -8,10 +8,13 @@
 // `helm upgrade` brings a chart whose CRD changed. Last, a JsmSsoPool serves two tenants from one
 // broker and one portal pod over HTTPS, each tenant's own certificate chosen by SNI (ADR 0125), with
 // its flow store on a Redis that requires the pool's client certificate (ADR 0124); a customer of
-// each signs in. Its own CI stage: `npm run test:cluster` (root).
+// each signs in. The second tenant keeps its sessions on that Redis too, and its deletion runs the
+// Job that purges its keys there (spec.redis.purgeOnDeletion, ADR 0427). Its own CI stage:
+// `npm run test:cluster` (root).
 // docs/decisions/0070-a-single-node-cluster-in-ci.md.
 
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,11 +23,14 @@ import type { Browser } from 'playwright-core';
 import { parse, stringify } from 'yaml';
 import { packageRoot } from '../../common/paths.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { PURGE_FINALIZER } from '../../operator/redis-purge.js';
 import { CONFIG_HASH_ANNOTATION, PARTS, type Part, PUBLIC_PORT } from '../../operator/resources/common.js';
+import { PURGE_COMPONENT } from '../../operator/resources/purge-job.js';
+import { REDIS_KEYS_PURGED } from '../../operator/tenant-deletion.js';
 import { launchChromium } from '../../testkit/chromium.js';
 import { eventually, k8sToolsDir } from '../../testkit/envtest.js';
-import { type LocalRedis, startLocalTlsRedis } from '../../testkit/local-redis.js';
 import { type NodeCluster, startNodeCluster } from '../../testkit/node-cluster.js';
+import { type NodeRedis, startNodeRedis } from '../../testkit/node-redis.js';
 import { imageArchive } from '../../testkit/oci-image.js';
 import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
 import { forwardToPods, type PodForward, readyPodIp } from '../../testkit/pod-forward.js';
@@ -65,7 +71,7 @@ interface Condition {
   message?: string;
 }
 interface TenantObject {
-  metadata: { generation: number };
+  metadata: { generation: number; uid: string; finalizers?: string[] };
   status?: { conditions?: (Condition & { observedGeneration?: number })[] };
 }
 interface DeploymentObject {
@@ -82,6 +88,14 @@ interface PodObject {
   metadata: { name: string; uid: string; annotations?: Record<string, string>; deletionTimestamp?: string };
   spec: { nodeName?: string; containers: { image: string }[] };
   status?: { podIP?: string; conditions?: Condition[] };
+}
+
+/** A core/v1 Event, as `kubectl get events` reads it (events.k8s.io ones included). */
+interface EventObject {
+  involvedObject: { kind: string; name: string; uid?: string };
+  reason: string;
+  type: string;
+  count?: number;
 }
 
 const isReady = (conditions: Condition[] | undefined) =>
@@ -204,12 +218,22 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
     await expectRestricted(name);
   };
 
+  /** The Redis the dedicated sign-in tenant and the pool keep their state on, on the host. */
+  let nodeRedis: NodeRedis;
+
   before(async () => {
     const archive = await imageArchive();
     cluster = await startNodeCluster({ [quickStart.image]: archive });
+    nodeRedis = await startNodeRedis(cluster.nodeAddress);
   });
 
-  after(() => cluster?.stop());
+  after(async () => {
+    try {
+      await nodeRedis?.stop();
+    } finally {
+      cluster?.stop();
+    }
+  });
 
   describe("the README's Kubernetes quick start, run as written", () => {
     it('installs the operator with helm, and the example tenant gets its Deployments and a Ready status', async () => {
@@ -279,22 +303,25 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
       }
       services = await startTenantServices(cluster.nodeAddress, forwards.broker!.url);
       const podPair = services.ca.issue({ hosts: ['127.0.0.1'] });
+      const redis = nodeRedis.consumer(TENANT);
       await restrictedNamespace(namespace);
-      for (const secret of [...services.secrets(), tlsSecret('acme-pods-tls', podPair)]) {
+      for (const secret of [...services.secrets(), tlsSecret('acme-pods-tls', podPair), ...redis.secrets]) {
         await cluster.client.create(collectionPath(KINDS.secret, namespace), secret);
       }
-      // Reconciled by the operator pods the quick start installed (it watches every namespace).
-      await cluster.client.create(
-        collectionPath(KINDS.tenant, namespace),
-        tenantResource(
-          services,
-          { portal: forwards.portal!.url, broker: forwards.broker!.url },
-          {
-            portal: { tlsSecretRef: { name: 'acme-pods-tls' } },
-            broker: { tlsSecretRef: { name: 'acme-pods-tls' } },
-          },
-        ),
+      const tenant = tenantResource(
+        services,
+        { portal: forwards.portal!.url, broker: forwards.broker!.url },
+        {
+          portal: { tlsSecretRef: { name: 'acme-pods-tls' } },
+          broker: { tlsSecretRef: { name: 'acme-pods-tls' } },
+        },
       );
+      // Reconciled by the operator pods the quick start installed (it watches every namespace). Its
+      // sessions are kept in Redis, and purged from it by a Job when it is deleted (the last case).
+      await cluster.client.create(collectionPath(KINDS.tenant, namespace), {
+        ...tenant,
+        spec: { ...tenant.spec, redis: { ...redis.spec, purgeOnDeletion: true } },
+      });
       browser = await launchChromium([services.hostPair.certPem, podPair.certPem]);
     });
 
@@ -429,6 +456,88 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
         rmSync(join(chart, '..'), { recursive: true, force: true });
       }
     });
+
+    it("purges its keys from its Redis by a Job's pod when deleted (spec.redis.purgeOnDeletion), others' left, and goes once the Job succeeded", async () => {
+      const path = objectPath(KINDS.tenant, namespace, TENANT);
+      const live = (await cluster.client.get<TenantObject>(path))!;
+      expect(live.metadata.finalizers, 'the finalizers of the live tenant').to.include(PURGE_FINALIZER.name);
+      const keysUnder = (prefix: string) =>
+        nodeRedis.cli('--scan', '--pattern', `${prefix}*`).split('\n').filter(Boolean);
+      const own = `jsm-sso:${namespace}/${TENANT}@${live.metadata.uid}:`;
+      expect(keysUnder(own).length, "the keys of this tenant's sign-ins").to.be.above(0);
+      // Another tenant's key, and one an earlier tenant of this name left: not this incarnation's.
+      const others = [
+        `jsm-sso:acme/${TENANT}@${randomUUID()}:session:other-tenant`,
+        `jsm-sso:${namespace}/${TENANT}@${randomUUID()}:session:earlier-incarnation`,
+      ];
+      for (const key of others) nodeRedis.cli('set', key, 'kept', 'EX', '3600');
+
+      execFileSync('kubectl', ['-n', namespace, 'delete', 'jsmssotenant', TENANT, '--wait=false'], {
+        env: cluster.env,
+      });
+      const job = `${TENANT}-${PURGE_COMPONENT}`;
+      const purgeLogs = () =>
+        [
+          execFileSync('kubectl', ['-n', namespace, 'get', 'jsmssotenant,jobs,pods', '-o', 'wide'], {
+            env: cluster.env,
+            encoding: 'utf8',
+          }),
+          execFileSync('kubectl', ['-n', namespace, 'get', 'events', '--sort-by=.lastTimestamp'], {
+            env: cluster.env,
+            encoding: 'utf8',
+          }),
+          logs(),
+        ].join('\n');
+      await eventually(
+        async () => (await cluster.client.get(path)) === undefined,
+        'the deleted tenant to be gone',
+        180_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${purgeLogs()}`);
+      });
+
+      // Counted, not listed: a key names a session.
+      expect(keysUnder(own).length, "the tenant's keys left after the deletion").to.equal(0);
+      for (const key of others) expect(nodeRedis.cli('get', key).trim(), key).to.equal('kept');
+      // The Job made one pod, which succeeded: a pod the restricted namespace refused, or one that
+      // failed, would be a FailedCreate, or a second SuccessfulCreate before Completed.
+      const events = await eventually(
+        async () => {
+          const all = (await cluster.client.list<EventObject>(`/api/v1/namespaces/${namespace}/events`))
+            .items;
+          const completed = all.some((e) => e.involvedObject.name === job && e.reason === 'Completed');
+          const purged = all.some(
+            (e) =>
+              e.involvedObject.uid === live.metadata.uid &&
+              e.reason === REDIS_KEYS_PURGED &&
+              e.type === 'Normal',
+          );
+          return completed && purged && all;
+        },
+        `the Events of Job ${job} and of the tenant`,
+        60_000,
+      );
+      const ofJob = events.filter((e) => e.involvedObject.kind === 'Job' && e.involvedObject.name === job);
+      expect(
+        ofJob.map((e) => `${e.reason} x${e.count ?? 1}`),
+        'the Events of the Job',
+      ).to.have.members(['SuccessfulCreate x1', 'Completed x1']);
+      const started = events.filter(
+        (e) =>
+          e.involvedObject.kind === 'Pod' &&
+          e.involvedObject.name.startsWith(`${job}-`) &&
+          e.reason === 'Started',
+      );
+      expect(started, "the purge pod's start on the node").to.have.length(1);
+      // Its answer taken, the operator deleted the Job, and the garbage collector its NetworkPolicy.
+      await eventually(
+        async () =>
+          (await cluster.client.get(objectPath(KINDS.job, namespace, job))) === undefined &&
+          (await cluster.client.get(objectPath(KINDS.networkPolicy, namespace, job))) === undefined,
+        `Job ${job} and its NetworkPolicy to be gone`,
+        60_000,
+      );
+    });
   });
 
   describe('a pool whose shared pods serve each tenant HTTPS with its own certificate and sign its customers in', () => {
@@ -448,11 +557,6 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
       certificates: Record<Part, IssuedCertificate>;
     }[] = [];
     let poolCa: TestCa | undefined;
-    /** The pool's Redis, on the host at the node's address, requiring a client certificate. */
-    let redis: LocalRedis | undefined;
-    let redisFiles: string | undefined;
-    /** redis-cli's arguments to reach it as the pool does: TLS, the CA, the client certificate. */
-    let redisCli: string[] = [];
     /** The portal's default certificate (spec.portal.tls.defaultSecretRef), for names no tenant has. */
     let portalDefault: IssuedCertificate;
     let browser: Browser | undefined;
@@ -470,43 +574,8 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
       await restrictedNamespace(pools);
       poolCa = makeTestCa('jsm-sso pool test CA');
       portalDefault = poolCa.issue({ hosts: ['pool.localhost'] });
-      redisFiles = mkdtempSync(join(tmpdir(), 'jsm-sso-pool-redis-'));
-      const redisServer = poolCa.issue({ hosts: [cluster.nodeAddress, '127.0.0.1'] });
-      const redisClient = poolCa.issue({ hosts: ['jsm-sso-pool'], client: true });
-      const file = (name: string, pem: string) => {
-        writeFileSync(join(redisFiles!, name), pem);
-        return join(redisFiles!, name);
-      };
-      const client = {
-        certFile: file('client.crt', redisClient.certPem),
-        keyFile: file('client.key', redisClient.keyPem),
-      };
-      const caFile = file('ca.crt', poolCa.caPem);
-      redis = await startLocalTlsRedis({
-        certFile: file('server.crt', redisServer.certPem),
-        keyFile: file('server.key', redisServer.keyPem),
-        caFile,
-        authClients: 'yes',
-        client,
-        alsoBind: [cluster.nodeAddress],
-      });
-      redisCli = [
-        '--tls',
-        '--cacert',
-        caFile,
-        '--cert',
-        client.certFile,
-        '--key',
-        client.keyFile,
-        '-p',
-        String(redis.port),
-      ];
-      for (const secret of [
-        tlsSecret('shared-portal-default-tls', portalDefault),
-        opaqueSecret('shared-redis', { url: `rediss://${cluster.nodeAddress}:${redis.port}` }),
-        opaqueSecret('shared-redis-ca', { 'ca.crt': poolCa.caPem }),
-        tlsSecret('shared-redis-client', redisClient),
-      ])
+      const redis = nodeRedis.consumer('shared');
+      for (const secret of [tlsSecret('shared-portal-default-tls', portalDefault), ...redis.secrets])
         await cluster.client.create(collectionPath(KINDS.secret, pools), secret);
       // The portal with a default certificate, the broker with the tenants' own only (docs/placement.md).
       await cluster.client.create(collectionPath(KINDS.pool, pools), {
@@ -522,11 +591,7 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
           egress: { allowedNetworks: [`${cluster.nodeAddress}/32`] },
           // Redis refuses connections without the client certificate (ADR 0124); the first test
           // finds the pods' connections at Redis.
-          redis: {
-            urlSecretRef: { name: 'shared-redis' },
-            caBundleSecretRef: { name: 'shared-redis-ca' },
-            clientCertSecretRef: { name: 'shared-redis-client' },
-          },
+          redis: redis.spec,
         },
       });
       for (const part of PARTS) {
@@ -568,8 +633,6 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
       await browser?.close().catch(() => undefined);
       for (const forward of Object.values(forwards)) await forward?.close();
       for (const tenant of placed) await tenant.services.close();
-      await redis?.stop();
-      if (redisFiles) rmSync(redisFiles, { recursive: true, force: true });
       poolCa?.cleanup();
     });
 
@@ -599,8 +662,7 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
         // Its flow store is the pool's Redis, reached with the client certificate: a pod without
         // the Redis arguments would run on memory and be Ready all the same.
         const ip = pods.items[0]!.status?.podIP;
-        const clients = spawnSync('redis-cli', [...redisCli, 'client', 'list'], { encoding: 'utf8' });
-        expect(clients.stdout, `Redis clients (${clients.stderr})`).to.include(` addr=${ip}:`);
+        expect(nodeRedis.cli('client', 'list'), 'Redis clients').to.include(` addr=${ip}:`);
       }
     });
 
