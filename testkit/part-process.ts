@@ -74,7 +74,13 @@ export function listening(child: ChildProcess, names: string[]): Promise<Record<
       if (entry['event'] === 'server.listening') urls[String(entry['server'])] = String(entry['url']);
       if (names.every((n) => urls[n])) resolve(urls);
     });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening`)));
+    // What it said before it went (a usage or configuration error is one stderr line), read at 'close'
+    // when the pipes are drained: without it the failure named only the exit code.
+    exited(child).then(({ code, stderr }) =>
+      reject(
+        new Error(`exited with ${code} before listening${stderr ? `: ${stderr.trim().slice(-2000)}` : ''}`),
+      ),
+    );
   });
 }
 
@@ -115,5 +121,10 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; stde
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
   });
+  // A child already closed (its 'close' gone by: an after hook stopping a process that failed at start)
+  // emits no other; its exit code is kept.
+  const closed = child.exitCode !== null || child.signalCode !== null;
+  if (closed && [child.stdout, child.stderr].every((pipe) => !pipe || pipe.closed))
+    return Promise.resolve({ code: child.exitCode, stderr });
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stderr })));
 }
