@@ -1048,9 +1048,9 @@ export interface RedisSpec {
     name: string;
   };
   /**
-   * Whether the tenant's keys in this Redis (its customers' sessions, up to 7 days, flows and one-time markers) are deleted when the tenant is deleted. true: the tenant carries the finalizer jsm-sso.io/redis-purge, and its deletion runs a Job in its namespace (the operator's image, `jsm-sso purge`, with this Redis Secret) that deletes the keys of this incarnation only; the tenant goes once the Job succeeds, or, after the Job failed or 10 minutes, with a Warning Event RedisKeysNotPurged and the keys left to expire. The Job's pod must reach this Redis as the broker's pods do. false (the default): the keys expire on their own, or `jsm-sso purge` deletes them by hand (docs/production.md). Only a dedicated tenant reads it: a pooled tenant's keys are its pool's, deleted by the pool.
+   * Whether the tenant's keys in this Redis (its customers' sessions, up to 7 days, flows and one-time markers) are deleted when the tenant is deleted. true: the tenant carries the finalizer jsm-sso.io/redis-purge, and its deletion runs a Job in its namespace (the operator's image, `jsm-sso purge`, with this Redis Secret) that deletes the keys of this incarnation only; the tenant goes once the Job succeeds, or, after the Job failed or 10 minutes, with a Warning Event RedisKeysNotPurged and the keys left to expire. The Job's pod must reach this Redis as the broker's pods do. false or absent (no default is written into the tenant: a part of an earlier release refuses a field it does not know, and would meet it in every tenant's document during the rollout of this one): the keys expire on their own, or `jsm-sso purge` deletes them by hand (docs/production.md). Only a dedicated tenant reads it: a pooled tenant's keys are its pool's, deleted by the pool.
    */
-  purgeOnDeletion: boolean;
+  purgeOnDeletion?: boolean;
 }
 /**
  * Optional Ingress routing portal.url and broker.url to the pods.
