@@ -21,7 +21,7 @@ import {
   startHarness,
   startLogin,
 } from '../../testkit/portal-harness.js';
-import { upstreamIdp } from '../broker/upstream-saml.js';
+import { UPSTREAM_ENTITY_ID, upstreamIdp } from '../broker/upstream-saml.js';
 import { schemaErrors } from './schema.js';
 
 const text = async (url: string) => {
@@ -90,7 +90,8 @@ describe('interop: broker and portal messages are valid against the SAML 2.0 XSD
     portal.options.disableRequestedAuthnContext = false;
     portal.options.scoping = {
       proxyCount: 3,
-      idpList: [{ entries: [{ providerId: 'https://idp.example.test' }] }],
+      // The upstream IdP among the entries, so the broker may use it (ADR 0411), and another it passes on.
+      idpList: [{ entries: [{ providerId: UPSTREAM_ENTITY_ID }, { providerId: 'https://idp.example.test' }] }],
       requesterId: 'https://app.example.test/sp',
     };
     const passedOn = await upstreamRequest();
