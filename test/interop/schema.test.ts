@@ -91,7 +91,9 @@ describe('interop: broker and portal messages are valid against the SAML 2.0 XSD
     portal.options.scoping = {
       proxyCount: 3,
       // The upstream IdP among the entries, so the broker may use it (ADR 0411), and another it passes on.
-      idpList: [{ entries: [{ providerId: UPSTREAM_ENTITY_ID }, { providerId: 'https://idp.example.test' }] }],
+      idpList: [
+        { entries: [{ providerId: UPSTREAM_ENTITY_ID }, { providerId: 'https://idp.example.test' }] },
+      ],
       requesterId: 'https://app.example.test/sp',
     };
     const passedOn = await upstreamRequest();
