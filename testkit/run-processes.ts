@@ -4,7 +4,7 @@
 // runner finds what a run left behind by the mark every process of the run inherits in its environment
 // (test/run.ts sets it), and the mocha process ends its own children with their descendants
 // (test/child-registry.ts).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** The environment variable whose value names the run (its temporary folder) in every process of it. */
 export const RUN_MARK = 'JSM_SSO_TEST_RUN';
@@ -18,12 +18,30 @@ export interface RunProcess {
   name: string;
 }
 
-/** Every live process but this one whose environment at its start held `RUN_MARK=run`. */
+/**
+ * Every live process but this one whose environment at its start held `RUN_MARK=run`, or whose working
+ * folder is in the run's folder `run`: redis-server writes its title over its environment
+ * (setproctitle), so /proc/<pid>/environ reads empty for every Redis of the run (an orphaned one was
+ * found so), while the tests start it in a folder of the run's.
+ */
 export function processesOfRun(run: string): RunProcess[] {
   const entry = `${RUN_MARK}=${run}`;
+  const inRun = (pid: number) => {
+    const cwd = cwdOf(pid);
+    return cwd === run || cwd.startsWith(`${run}/`) || environmentOf(pid).includes(entry);
+  };
   return allPids()
-    .filter((pid) => pid !== process.pid && isAlive(pid) && environmentOf(pid).includes(entry))
+    .filter((pid) => pid !== process.pid && isAlive(pid) && inRun(pid))
     .map((pid) => ({ pid, name: nameOf(pid) }));
+}
+
+/** The working folder of `pid`, or '' once it is gone or not ours to read. */
+function cwdOf(pid: number): string {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return '';
+  }
 }
 
 /** The pids of `pid`'s children, their children and so on, read at this moment. */
