@@ -229,6 +229,21 @@ export const OPERATOR_REASONS = {
     meaning:
       "A deleted tenant's objects in its pool stayed forbidden to remove past the grace: the finalizer is released and the note says how to remove them by hand.",
   },
+  PurgeRunning: {
+    conditions: 'RedisKeysPurged=Unknown (a tenant with spec.redis.purgeOnDeletion, being deleted)',
+    meaning:
+      "The tenant's Job `<tenant>-redis-purge` is deleting this incarnation's keys from its spec.redis; the finalizer `jsm-sso.io/redis-purge` holds the tenant until the Job answers, 10 minutes at most (ADR 0427).",
+  },
+  RedisKeysPurged: {
+    conditions: 'RedisKeysPurged=True, Normal Event',
+    meaning:
+      "The purge Job deleted the deleted tenant's keys from its spec.redis; the finalizer is released and the Job deleted (ADR 0427).",
+  },
+  RedisKeysNotPurged: {
+    conditions: 'RedisKeysPurged=False, Warning Event',
+    meaning:
+      "The deleted tenant's keys were not deleted from its spec.redis: the Job failed (its pod kept an hour for `kubectl logs`), no Job could be made (the namespace being deleted, the spec not valid), or 10 minutes passed. The finalizer is released all the same and the keys expire on their own, or `jsm-sso purge` deletes them by hand (docs/production.md; ADR 0427).",
+  },
   OwnershipChanged: {
     conditions: 'log line `operator.write_skipped` (its `objects` name each)',
     meaning:
