@@ -8,7 +8,7 @@ import { loadTenantFile, tenantId } from '../common/config/load.js';
 import { POD_SECRETS_DIR, SecretDirectory } from '../common/config/secrets.js';
 import { createFlowStore, createPoolFlowStore } from '../common/flowstore/open.js';
 import { RedisFlowStore } from '../common/flowstore/redis-store.js';
-import { POOL_REDIS_OPTIONS, poolRedisFrom } from '../common/runtime.js';
+import { POOL_REDIS_OPTIONS, poolRedisFrom } from '../common/pool/redis-flags.js';
 
 const SPEC = {
   name: 'purge',

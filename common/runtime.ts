@@ -16,7 +16,7 @@ import { type JsmSsoTenant, loadTenantFile, tenantId } from './config/load.js';
 import { POD_SECRETS_DIR, SecretDirectory } from './config/secrets.js';
 import { JsmSsoError } from './errors.js';
 import { type FlowStore, MemoryFlowStore } from './flowstore/index.js';
-import { createFlowStore, createPoolFlowStore, type PoolRedis } from './flowstore/open.js';
+import { createFlowStore, createPoolFlowStore } from './flowstore/open.js';
 import { HealthMonitor } from './http/health.js';
 import { startManagementServer } from './http/management.js';
 import { exitOnSignals, KEEP_ALIVE_SECONDS, type ServerTls, startServer } from './http/server.js';
@@ -27,6 +27,7 @@ import { createMetricsRegistry } from './metrics.js';
 import { type BuiltPartLimits, DEFAULT_BUILT_PART_LIMITS } from './pool/built-parts.js';
 import { DirectoryTenantSource } from './pool/directory-source.js';
 import { registerPoolMemoryStoreMetrics } from './pool/memory-store-metrics.js';
+import { POOL_REDIS_OPTIONS, poolRedisFrom } from './pool/redis-flags.js';
 import {
   POOL_SESSIONS_PER_TENANT,
   POOL_SIGN_IN_STARTS_PER_TENANT,
@@ -99,32 +100,6 @@ export interface PartInstance {
   ready?: () => Promise<void>;
   close?: () => Promise<void>;
 }
-
-/** The pool's own Redis (never a tenant's spec.redis); also `jsm-sso purge`'s, for a pooled tenant's keys. */
-export const POOL_REDIS_OPTIONS: Record<string, OptionSpec> = {
-  'redis-url-file': {
-    type: 'string',
-    value: 'FILE',
-    description:
-      "Pool only: a file holding the pool's Redis URL (redis[s]://, sentinel[s]://, cluster[s]://); default $REDIS_URL, else memory. Tenants' spec.redis is ignored in a pool.",
-  },
-  'redis-ca-file': {
-    type: 'string',
-    value: 'FILE',
-    description: "Pool only: PEM CA certificates trusted for the pool's Redis, besides the public roots.",
-  },
-  'redis-client-cert-file': {
-    type: 'string',
-    value: 'FILE',
-    description:
-      "Pool only: PEM client certificate chain for the pool's Redis over TLS (a server with tls-auth-clients); with --redis-client-key-file.",
-  },
-  'redis-client-key-file': {
-    type: 'string',
-    value: 'FILE',
-    description: 'Pool only: PEM private key for --redis-client-cert-file.',
-  },
-};
 
 export const PART_OPTIONS: Record<string, OptionSpec> = {
   config: {
@@ -614,48 +589,6 @@ function poolNamespace(values: ParsedOptions): string {
 }
 
 const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
-/** The pool's Redis: --redis-url-file, else $REDIS_URL (local runs), else none (memory). */
-export function poolRedisFrom(values: ParsedOptions): PoolRedis | undefined {
-  const flag = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
-  const file = flag('redis-url-file');
-  const caFile = flag('redis-ca-file');
-  const certFile = flag('redis-client-cert-file');
-  const keyFile = flag('redis-client-key-file');
-  if ((certFile === undefined) !== (keyFile === undefined))
-    throw new UsageError('--redis-client-cert-file and --redis-client-key-file go together');
-  const url = file === undefined ? process.env['REDIS_URL'] : readSettingFile(file, 'Redis URL').trim();
-  if (url === undefined || url === '') {
-    const tlsFlag =
-      caFile !== undefined ? 'redis-ca-file' : certFile !== undefined ? 'redis-client-cert-file' : '';
-    if (tlsFlag !== '') throw new UsageError(`--${tlsFlag} needs a Redis URL`);
-    return undefined;
-  }
-  return {
-    url,
-    ...(caFile === undefined ? {} : { caPem: readSettingFile(caFile, 'Redis CA bundle') }),
-    ...(certFile === undefined || keyFile === undefined
-      ? {}
-      : {
-          clientCert: {
-            cert: readSettingFile(certFile, 'Redis client certificate'),
-            key: readSettingFile(keyFile, 'Redis client key'),
-          },
-        }),
-  };
-}
-
-function readSettingFile(file: string, what: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new JsmSsoError(
-      'SECRET_MISSING',
-      `cannot read the ${what} file ${file} (${(err as NodeJS.ErrnoException).code})`,
-      { cause: err },
-    );
-  }
-}
 
 /**
  * A part's readiness: its flow store answers and its own checks pass, probed in the background. The
