@@ -526,14 +526,11 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         await Promise.all([keepRecentWrite(services, s, issueId), keepShare(issueId)]);
         res.redirect(303, elsewhere?.(body, s) ?? `/requests/${encodeURIComponent(key)}?${notice}=1`);
       } catch (err) {
+        const mayBeMade = issueId !== undefined && err instanceof AtlassianError && outcomeUnknown(err);
         // A share that may have been made changed whom it reaches as a made one does.
-        if (issueId !== undefined && err instanceof AtlassianError && outcomeUnknown(err))
-          await keepShare(issueId);
+        if (mayBeMade) await keepShare(issueId!);
         // One that may have taken the request from the customer shows nothing of it (ADR 0385).
-        const away =
-          issueId !== undefined && err instanceof AtlassianError && outcomeUnknown(err)
-            ? elsewhere?.(body, session(res))
-            : undefined;
+        const away = mayBeMade ? elsewhere?.(body, session(res)) : undefined;
         if (away !== undefined) await showUnconfirmedElsewhere(res, err as AtlassianError, issueId!);
         else if (err instanceof WriteInProgressError && (await whileWriting?.(res, key, body, err))) return;
         else if (
