@@ -2,9 +2,11 @@
 // deleted tenants (ADR 0390); a dedicated tenant's Redis is its team's, which the operator never reaches,
 // and a tenant taken out of a --pool-dir folder may only have moved. For those, whoever removed the
 // tenant runs this with the document the parts ran (`kubectl get jsmssotenant NAME -o yaml` keeps the
-// uid its keys carry).
+// uid its keys carry), or the operator's Job of spec.redis.purgeOnDeletion with the tenant's purge
+// document (ADR 0427); of either, only the name, namespace, uid and spec.redis are read (ADR 0434).
 import { parseCommand, requireString } from '../common/args.js';
-import { loadTenantFile, tenantId } from '../common/config/load.js';
+import { tenantId } from '../common/config/load.js';
+import { loadPurgeDocument } from '../common/config/purge-document.js';
 import { POD_SECRETS_DIR, SecretDirectory } from '../common/config/secrets.js';
 import { createFlowStore, createPoolFlowStore } from '../common/flowstore/open.js';
 import { RedisFlowStore } from '../common/flowstore/redis-store.js';
@@ -19,7 +21,7 @@ const SPEC = {
       type: 'string' as const,
       value: 'FILE',
       description:
-        'The JsmSsoTenant YAML the parts ran (with its metadata.uid, as kubectl get -o yaml gives it).',
+        'The JsmSsoTenant YAML the parts ran (with its metadata.uid, as kubectl get -o yaml gives it); only its name, namespace, uid and spec.redis are read.',
     },
     'secrets-dir': {
       type: 'string' as const,
@@ -37,7 +39,7 @@ const SPEC = {
 export async function run(argv: string[]): Promise<void> {
   const values = parseCommand(SPEC, argv);
   if (!values) return;
-  const tenant = loadTenantFile(requireString(values, 'config'));
+  const tenant = loadPurgeDocument(requireString(values, 'config'));
   const id = tenantId(tenant);
   const uid = tenant.metadata?.uid;
   const fromPool = Object.keys(POOL_REDIS_OPTIONS).some((flag) => values[flag] !== undefined);

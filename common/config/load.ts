@@ -7,6 +7,11 @@ import { validateStoredTenant, validateTenantDocument } from './validate.js';
 
 export type { JsmSsoTenant } from './tenant.generated.js';
 
+/** What a tenant's own Redis store is opened from: its name and uid (its keys' prefix) and spec.redis. */
+export type TenantStoreFields = Pick<JsmSsoTenant, 'metadata'> & {
+  spec: Pick<JsmSsoTenant['spec'], 'redis'>;
+};
+
 /**
  * Reads a JsmSsoTenant YAML file (the same document a user would `kubectl apply`), validates it as
  * the API server would and returns it with defaults applied. Throws ConfigError listing every
@@ -14,9 +19,13 @@ export type { JsmSsoTenant } from './tenant.generated.js';
  * bad file.
  */
 export function loadTenantFile(path: string): JsmSsoTenant {
-  let text: string;
+  return parseTenant(readConfigFile(path));
+}
+
+/** A configuration file's text; CONFIG_FILE_UNREADABLE naming the file when it cannot be read. */
+export function readConfigFile(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new JsmSsoError(
       'CONFIG_FILE_UNREADABLE',
@@ -24,10 +33,14 @@ export function loadTenantFile(path: string): JsmSsoTenant {
       { cause: err },
     );
   }
-  return parseTenant(text);
 }
 
 export function parseTenant(text: string): JsmSsoTenant {
+  return checkTenant(parseOneDocument(text));
+}
+
+/** The one YAML document of `text`, as plain data; ConfigError for none, several, or a YAML error. */
+export function parseOneDocument(text: string): unknown {
   const documents = parseAllDocuments(text);
   if (!Array.isArray(documents) || documents.length !== 1) {
     throw new ConfigError([{ path: '(file)', message: 'expected exactly one YAML document' }]);
@@ -38,7 +51,7 @@ export function parseTenant(text: string): JsmSsoTenant {
       document!.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0]! })),
     );
   }
-  return checkTenant(document!.toJS({ maxAliasCount: 50 }));
+  return document!.toJS({ maxAliasCount: 50 });
 }
 
 /** Validates an already-parsed document (from YAML or from the API server). */
@@ -59,7 +72,8 @@ export function checkStoredTenant(value: unknown): { tenant: JsmSsoTenant; ignor
   return { tenant: value as JsmSsoTenant, ignoredFields };
 }
 
-function typeProblems(value: unknown): ConfigProblem[] {
+/** apiVersion and kind are a tenant's. */
+export function typeProblems(value: unknown): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const doc = value as { apiVersion?: unknown; kind?: unknown } | null;
   if (doc?.apiVersion !== GROUP_VERSION) {
@@ -70,7 +84,7 @@ function typeProblems(value: unknown): ConfigProblem[] {
 }
 
 /** A stable identifier for logs, metrics and state keys: `namespace/name`, or `name` standalone. */
-export function tenantId(tenant: JsmSsoTenant): string {
+export function tenantId(tenant: Pick<JsmSsoTenant, 'metadata'>): string {
   const { name, namespace } = tenant.metadata!;
   return namespace ? `${namespace}/${name}` : name;
 }

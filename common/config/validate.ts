@@ -20,7 +20,8 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 let validator: ValidateFunction | undefined;
 let pruner: ValidateFunction | undefined;
-let podValidator: ValidateFunction | undefined;
+/** Validators of a part of the schema (pod settings, spec.redis), compiled once each. */
+const partValidators = new Map<SchemaNode, ValidateFunction>();
 
 function compileStructural(schema: SchemaNode, removeUnknown = false): ValidateFunction {
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, removeAdditional: removeUnknown });
@@ -51,16 +52,42 @@ export function closedPodSettingsSchema(): SchemaNode {
  * and rules as a tenant's spec.<part>.pod; problem paths start with `path`.
  */
 export function validatePodSettings(value: unknown, path: string): ConfigProblem[] {
-  podValidator ??= compileStructural(podSettingsSchema());
+  return validateSchemaPart(podSettingsSchema(), value, path);
+}
+
+/**
+ * Validates and defaults a spec.redis alone (`jsm-sso purge` reads no other part of a tenant, ADR
+ * 0434) against the same schema and rules as in a tenant; problem paths start with `path`.
+ */
+export function validateRedisSettings(value: unknown, path: string): ConfigProblem[] {
+  const redis = tenantCrd().schema.properties?.['spec']?.properties?.['redis'];
+  if (!redis) throw new Error('the CRD has no spec.redis');
+  return validateSchemaPart(redis, value, path);
+}
+
+/**
+ * The CRD's rules on a tenant's name, judged over the name alone: they are at the schema's root, whose
+ * other rules hold for a document without spec (`!has(self.spec) || ...`).
+ */
+export function tenantNameProblems(name: unknown): ConfigProblem[] {
+  return dedupe(celProblems(tenantCrd().schema, { metadata: { name } }, ''));
+}
+
+function validateSchemaPart(schema: SchemaNode, value: unknown, path: string): ConfigProblem[] {
+  let validate = partValidators.get(schema);
+  if (!validate) {
+    validate = compileStructural(schema);
+    partValidators.set(schema, validate);
+  }
   const problems: ConfigProblem[] = [];
-  if (!podValidator(value))
+  if (!validate(value))
     problems.push(
-      ...(podValidator.errors ?? []).map(toProblem).map((p) => ({
+      ...(validate.errors ?? []).map(toProblem).map((p) => ({
         ...p,
         path: p.path === '(document)' ? path : join(path, p.path),
       })),
     );
-  problems.push(...celProblems(podSettingsSchema(), value, path));
+  problems.push(...celProblems(schema, value, path));
   return dedupe(problems);
 }
 

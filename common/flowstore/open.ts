@@ -1,4 +1,4 @@
-import type { JsmSsoTenant } from '../config/load.js';
+import type { TenantStoreFields } from '../config/load.js';
 import { tenantId } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { SecretReader } from '../pool/source.js';
@@ -14,7 +14,7 @@ import { RedisFlowStore, type RedisFlowStoreOptions } from './redis-store.js';
  * only (RedisFlowStore.open).
  */
 export function createFlowStore(
-  tenant: JsmSsoTenant,
+  tenant: TenantStoreFields,
   secrets: SecretReader,
   logger?: Logger,
   options?: RedisFlowStoreOptions,

@@ -1,5 +1,5 @@
 import { type ConnectionOptions, createSecureContext } from 'node:tls';
-import type { JsmSsoTenant } from '../config/load.js';
+import type { TenantStoreFields } from '../config/load.js';
 import { JsmSsoError } from '../errors.js';
 import { parseRedisAddress, type RedisAddress } from '../flowstore/redis-address.js';
 import type { SecretReader } from '../pool/source.js';
@@ -69,7 +69,10 @@ export function redisConnection(url: string, input: RedisTlsInput, whose: string
  * The tenant's Redis connection from `spec.redis`: the URL Secret (redis/rediss, sentinel(s),
  * cluster(s)), `caBundleSecretRef` and `clientCertSecretRef`. Undefined when the tenant has no Redis.
  */
-export function redisOptionsFor(tenant: JsmSsoTenant, secrets: SecretReader): RedisConnection | undefined {
+export function redisOptionsFor(
+  tenant: TenantStoreFields,
+  secrets: SecretReader,
+): RedisConnection | undefined {
   const redis = tenant.spec.redis;
   if (!redis) return undefined;
   const client = redis.clientCertSecretRef;

@@ -1,4 +1,5 @@
 import type { V1Job } from '@kubernetes/client-node';
+import { purgeDocumentYaml } from '../../common/config/purge-document.js';
 import { POD_SECRETS_DIR } from '../../common/config/secrets.js';
 import { TENANT_UID_LABEL } from '../../common/pool/kube-source.js';
 import {
@@ -10,7 +11,7 @@ import {
   selectorLabels,
   tenantNamespace,
 } from './common.js';
-import { TENANT_KEY, tenantDocument } from './configmap.js';
+import { TENANT_KEY } from './configmap.js';
 import {
   presentKeys,
   RESTRICTED_CONTAINER_SECURITY,
@@ -33,8 +34,12 @@ import { redisKeys } from './secret-refs.js';
  * Job (the operator, once it has its answer, or ttlSecondsAfterFinished) takes its pod and policy.
  */
 export const PURGE_COMPONENT = 'redis-purge';
-/** The pod's annotation holding the tenant document, projected to CONFIG_FILE. */
-export const PURGE_DOCUMENT_ANNOTATION = 'jsm-sso.io/tenant-document';
+/**
+ * The pod's annotation holding the tenant's purge document, projected to CONFIG_FILE. The previous
+ * release's Jobs carried the whole tenant under `jsm-sso.io/tenant-document`; a Job is judged by its
+ * labels and status alone (redis-purge.ts:judgeJob), so one of those found at a deletion runs on.
+ */
+export const PURGE_DOCUMENT_ANNOTATION = 'jsm-sso.io/purge-document';
 /** A pod running this long is stopped and the Job failed (DeadlineExceeded): a purge takes seconds. */
 export const PURGE_ACTIVE_DEADLINE_SECONDS = 300;
 /** Pods tried before the Job is failed (BackoffLimitExceeded): a Redis down stays down for a retry or two. */
@@ -67,7 +72,7 @@ export function desiredPurgeJob(context: DesiredContext): V1Job {
         metadata: {
           labels: labels(tenant, PURGE_COMPONENT),
           annotations: {
-            [PURGE_DOCUMENT_ANNOTATION]: tenantDocument(tenant, { uid: tenant.metadata?.uid }),
+            [PURGE_DOCUMENT_ANNOTATION]: purgeDocumentYaml(tenant),
           },
         },
         spec: {

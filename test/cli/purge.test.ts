@@ -101,6 +101,31 @@ describe("jsm-sso purge: a removed tenant's keys, from its Redis or its pool's",
     expect(await keysUnder(id, uid)).to.have.length(3);
   });
 
+  it("reads the purge Job's document (name, namespace, uid, spec.redis and nothing else, ADR 0434), and refuses one whose name is not a tenant's", async () => {
+    const job = (docName: string) => {
+      const path = join(dir, `${docName}.yaml`);
+      writeFileSync(
+        path,
+        stringify({
+          apiVersion: 'jsm-sso.io/v1alpha1',
+          kind: 'JsmSsoTenant',
+          metadata: { name: docName, namespace: 'team', uid },
+          spec: { redis: { urlSecretRef: { name: 'redis' } } },
+        }),
+      );
+      return path;
+    };
+    const result = await cli(['purge', '--config', job(name), '--secrets-dir', dir]);
+    expect(result, result.stderr).to.include({ code: 0 });
+    expect(result.stdout).to.include(`${id} (uid ${uid}): 3 keys deleted`);
+    expect(await keysUnder(id, uid)).to.deep.equal([]);
+    // A name the API server refuses (here with the `@` the keys' prefix puts before the uid) reaches no Redis.
+    const refused = await cli(['purge', '--config', job(`${name}-b@x`), '--secrets-dir', dir]);
+    expect(refused.code, refused.stdout).to.not.equal(0);
+    expect(refused.stderr).to.include('metadata.name must be a DNS-1035 label');
+    expect(await keysUnder(`team/${name}-b`, uid)).to.have.length(1);
+  });
+
   it('says there is nothing to purge for a tenant without spec.redis, and touches no Redis', async () => {
     const config = tenantFile('memory.yaml', { uid }, true);
     const result = await cli(['purge', '--config', config, '--secrets-dir', dir]);

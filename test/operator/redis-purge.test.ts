@@ -1,16 +1,24 @@
+import { randomUUID } from 'node:crypto';
 import type { V1Job } from '@kubernetes/client-node';
 import { expect } from 'chai';
+import type { Redis } from 'ioredis';
 import { parse } from 'yaml';
+import type { JsmSsoTenant } from '../../common/config/load.js';
+import { createPoolFlowStore } from '../../common/flowstore/open.js';
+import { type RedisFlowStore, tenantKeyPrefix } from '../../common/flowstore/redis-store.js';
 import type { KubeClient, KubeObject } from '../../common/kube/client.js';
 import { TENANT_UID_LABEL } from '../../common/pool/kube-source.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { PURGE_FINALIZER } from '../../operator/redis-purge.js';
+import { tenantDocument } from '../../operator/resources/configmap.js';
 import { POOL_FINALIZER } from '../../operator/resources/projection.js';
-import { PURGE_DOCUMENT_ANNOTATION } from '../../operator/resources/purge-job.js';
+import { desiredPurgeJob, PURGE_DOCUMENT_ANNOTATION } from '../../operator/resources/purge-job.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { runJobPod } from '../../testkit/job-pod.js';
 import { endJob } from '../../testkit/job-status.js';
 import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
+import { answering, redisUrl } from '../../testkit/redis.js';
 import { createPool, createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
 
 interface Condition {
@@ -65,11 +73,15 @@ describe('spec.redis.purgeOnDeletion: a deleted dedicated tenant purges its Redi
   const jobPath = (name: string) => objectPath(KINDS.job, namespace, `${name}-redis-purge`);
   const get = <T = KubeObject>(path: string) => env.client.get<T>(path);
 
-  async function redisTenant(name: string, spec: Record<string, unknown>): Promise<KubeObject> {
+  async function redisTenant(
+    name: string,
+    spec: Record<string, unknown>,
+    url = 'redis://redis.team.svc:6379',
+  ): Promise<KubeObject> {
     await createTenantSecrets(env.client, namespace, name);
     await env.client.create(
       collectionPath(KINDS.secret, namespace),
-      secretObject(namespace, `${name}-redis`, { url: 'redis://redis.team.svc:6379' }),
+      secretObject(namespace, `${name}-redis`, { url }),
     );
     await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, name, spec));
     return eventually(async () => {
@@ -91,7 +103,7 @@ describe('spec.redis.purgeOnDeletion: a deleted dedicated tenant purges its Redi
     return list.items.filter((e) => e.regarding.uid === uid && e.reason === reason);
   }
 
-  it('holds the tenant on its finalizer while the Job runs, hardened, with the document the pods read; releases it when the Job succeeds, and deletes the Job', async () => {
+  it('holds the tenant on its finalizer while the Job runs, hardened, with what jsm-sso purge reads of the tenant; releases it when the Job succeeds, and deletes the Job', async () => {
     const tenant = await purging('kept');
     const uid = tenant.metadata.uid!;
     expect(tenant.metadata.finalizers).to.include(PURGE_FINALIZER.name);
@@ -126,9 +138,17 @@ describe('spec.redis.purgeOnDeletion: a deleted dedicated tenant purges its Redi
       runAsNonRoot: true,
     });
     expect(container!.securityContext?.capabilities?.drop).to.deep.equal(['ALL']);
-    // The document the pods read, uid included, as the file they read it from.
-    expect(job.spec!.template.metadata?.annotations?.[PURGE_DOCUMENT_ANNOTATION]).to.equal(document);
-    expect(parse(document!).metadata.uid).to.equal(uid);
+    // What jsm-sso purge reads of the tenant, uid included, and nothing else (ADR 0434), as the file it reads.
+    expect(parse(job.spec!.template.metadata!.annotations![PURGE_DOCUMENT_ANNOTATION]!)).to.deep.equal({
+      apiVersion: 'jsm-sso.io/v1alpha1',
+      kind: 'JsmSsoTenant',
+      metadata: { name: 'kept', namespace, uid },
+      spec: { redis: parse(document!).spec.redis },
+    });
+    expect(parse(document!).spec.redis).to.deep.equal({
+      urlSecretRef: { name: 'kept-redis', key: 'url' },
+      purgeOnDeletion: true,
+    });
     const config = pod.volumes!.find((v) => v.name === 'config')!;
     expect(config.downwardAPI?.items?.[0]?.path).to.equal('tenant.yaml');
     const redis = pod.volumes!.find((v) => v.secret?.secretName === 'kept-redis')!;
@@ -207,6 +227,76 @@ describe('spec.redis.purgeOnDeletion: a deleted dedicated tenant purges its Redi
     await eventually(async () => (await get(jobPath('stuck'))) === undefined, 'the Job deleted');
   });
 
+  it("purges the keys of a tenant whose document is over the 256 KiB a pod's annotations may hold", async () => {
+    const name = 'large';
+    // Two SAML IdPs whose inline metadata carries many signing certificates (as a federation's
+    // rotating IdP publishes), together over the API server's bound on all of an object's annotations.
+    const idps = ['federation-a', 'federation-b'].map((idp) => ({
+      name: idp,
+      emailDomains: [`${idp}.example`],
+      emailTrust: 'asserted',
+      saml: { metadataXml: largeMetadata(`https://${idp}.example/idp`, 140 * 1024) },
+    }));
+    const tenant = await redisTenant(
+      name,
+      {
+        identityProviders: idps,
+        redis: { urlSecretRef: { name: `${name}-redis` }, purgeOnDeletion: true },
+      },
+      redisUrl(),
+    );
+    const uid = tenant.metadata.uid!;
+    expect(JSON.stringify(tenant).length).to.be.above(ANNOTATIONS_LIMIT_BYTES);
+    const id = `${namespace}/${name}`;
+    const earlier = randomUUID();
+    const pool = await answering(createPoolFlowStore({ url: redisUrl() }) as RedisFlowStore);
+    const keysOf = (incarnation: string) =>
+      (pool.client as Redis).keys(`${tenantKeyPrefix(id, incarnation)}*`);
+    try {
+      for (const key of ['flow:1', 'session:2']) await pool.view(id, uid).put(key, 'x', 600);
+      await pool.view(id, earlier).put('session:1', 'x', 600);
+
+      await env.client.delete(tenantPath(name));
+      const job = await eventually(() => get<V1Job>(jobPath(name)), 'the purge Job created');
+      const ran = await runJobPod(env.client, job);
+      expect(ran, ran.stderr).to.include({ code: 0 });
+      expect(ran.stdout).to.include(`${id} (uid ${uid}): 2 keys deleted`);
+      expect(await keysOf(uid)).to.deep.equal([]);
+      expect(await keysOf(earlier)).to.have.length(1);
+    } finally {
+      await pool.close();
+    }
+    await finish(name, 'Complete');
+    await eventually(async () => (await get(tenantPath(name))) === undefined, 'the tenant gone');
+    expect(await eventsOf(uid, 'RedisKeysPurged')).to.have.length(1);
+  });
+
+  it("judges a Job the previous release made (the whole tenant in its pod's annotation) as it is, found at the deletion during an upgrade", async () => {
+    const tenant = (await purging('upgraded')) as unknown as JsmSsoTenant;
+    const uid = tenant.metadata!.uid!;
+    // As the previous release created it: the same Job but for its annotation, the whole tenant.
+    const previous = desiredPurgeJob({ tenant, settings: TEST_OPERATOR_SETTINGS, secrets: {} });
+    previous.spec!.template.metadata!.annotations = {
+      'jsm-sso.io/tenant-document': tenantDocument(tenant, { uid }),
+    };
+    await env.client.create(collectionPath(KINDS.job, namespace), previous);
+
+    await env.client.delete(tenantPath('upgraded'));
+    await eventually(async () => {
+      const live = await get<Described>(tenantPath('upgraded'));
+      return live?.status?.conditions?.find(
+        (c) => c.type === 'RedisKeysPurged' && c.reason === 'PurgeRunning',
+      );
+    }, 'the Job judged running');
+    const job = await get<V1Job>(jobPath('upgraded'));
+    expect(Object.keys(job!.spec!.template.metadata!.annotations!), 'not replaced').to.deep.equal([
+      'jsm-sso.io/tenant-document',
+    ]);
+    await finish('upgraded', 'Complete');
+    await eventually(async () => (await get(tenantPath('upgraded'))) === undefined, 'the tenant gone');
+    expect(await eventsOf(uid, 'RedisKeysPurged')).to.have.length(1);
+  });
+
   it('makes no finalizer and no Job for a tenant that does not ask for it', async () => {
     const tenant = await redisTenant('plain', { redis: { urlSecretRef: { name: 'plain-redis' } } });
     expect(tenant.metadata.finalizers ?? []).to.deep.equal([]);
@@ -245,3 +335,14 @@ describe('spec.redis.purgeOnDeletion: a deleted dedicated tenant purges its Redi
     expect(await get(jobPath('pooled'))).to.equal(undefined);
   });
 });
+
+/** The API server's bound on the total size of an object's annotations (256 KiB). */
+const ANNOTATIONS_LIMIT_BYTES = 256 * 1024;
+
+/** An IdP's SAML metadata of at least `bytes`: one signing KeyDescriptor after another. */
+function largeMetadata(entityId: string, bytes: number): string {
+  const certificate = 'MIIC'.padEnd(1_200, 'A');
+  const key = `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`;
+  const keys = key.repeat(Math.ceil(bytes / key.length));
+  return `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${entityId}"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">${keys}<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${entityId}/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>`;
+}
