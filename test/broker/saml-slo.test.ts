@@ -387,7 +387,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
   it('tells the person, in their language, that the sign-in ended but the help center may not have, when the IdP that asked has no SLO endpoint to answer', async () => {
     for (const [locale, title, helpCenterMayStay] of [
       ['en', 'Signed out', 'You may still be signed in to the help center'],
-      ['de', 'Abgemeldet', 'Im Help Center sind Sie möglicherweise noch angemeldet'],
+      ['de', 'Abgemeldet', 'Im Hilfecenter sind Sie möglicherweise noch angemeldet'],
       ['ja', 'サインアウトしました', 'ヘルプセンターにはまだサインインしたままの可能性があります'],
     ] as const) {
       const browser = new Browser({ 'accept-language': locale });

@@ -25,6 +25,21 @@ function placeholders(elements: MessageFormatElement[], into = new Set<string>()
   return into;
 }
 
+/** The words a message says itself, in every branch of its plurals and selects and inside its tags. */
+function literalText(elements: MessageFormatElement[]): string {
+  return elements
+    .map((e) => {
+      if (e.type === TYPE.literal) return e.value;
+      if (e.type === TYPE.tag) return literalText(e.children);
+      if (e.type === TYPE.plural || e.type === TYPE.select)
+        return Object.values(e.options)
+          .map((option) => literalText(option.value))
+          .join(' ');
+      return ' ';
+    })
+    .join('');
+}
+
 describe('i18n: message catalogues', () => {
   const englishKeys = Object.keys(en).sort();
 
@@ -90,9 +105,76 @@ describe('i18n: message catalogues', () => {
     expect(wrong).to.deep.equal([]);
   });
 
-  it('ja: full-width parentheses in Japanese text', () => {
-    const ja = catalogueOf('ja');
-    expect(englishKeys.filter((k) => /[()]/.test(ja[k as keyof typeof en]))).to.deep.equal([]);
+  /** A Japanese message as it reads: without a URL's scheme (its colon is no punctuation) and without tags. */
+  const japaneseText = (k: string) =>
+    catalogueOf('ja')
+      [k as keyof typeof en].replace(/https?:\/\//g, '')
+      .replace(/<\/?\w+>/g, '');
+
+  it('ja: full-width （） ？ ！ ： in Japanese text, never the half-width forms', () => {
+    expect(englishKeys.filter((k) => /[()?!:]/.test(japaneseText(k)))).to.deep.equal([]);
+  });
+
+  // Japanese is written without spaces; full-width punctuation carries its own. A space is kept only
+  // between Japanese and a name, number or argument in Latin letters ("{site} へようこそ", "1 分").
+  it('ja: no ASCII space between Japanese phrases, nor beside full-width punctuation', () => {
+    const japanese = '\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Han}ー';
+    const punctuation = '。、？！：（）「」';
+    const spaced = new RegExp(
+      `[${japanese}${punctuation}] [${japanese}${punctuation}]|[${punctuation}] | [${punctuation}]`,
+      'u',
+    );
+    expect(englishKeys.filter((k) => spaced.test(japaneseText(k)))).to.deep.equal([]);
+  });
+
+  // Latin letters in Japanese text are names (Atlassian, Jira Service Management), abbreviations (ID, IP,
+  // URL schemes) or an argument: an English word beside them is one left untranslated.
+  it('ja: no English word left in Japanese text', () => {
+    const names = new Set(['atlassian', 'jira', 'service', 'management', 'id', 'ip', 'https', 'http', 'vpn']);
+    const english = (k: string) =>
+      (literalText(parse(catalogueOf('ja')[k as keyof typeof en])).match(/[a-z]{2,}/gi) ?? []).filter(
+        (w) => !names.has(w.toLowerCase()),
+      );
+    expect(englishKeys.filter((k) => english(k).length > 0).map((k) => `${k}: ${english(k)}`)).to.deep.equal(
+      [],
+    );
+  });
+
+  // One name for each thing in each language. The help center is "Hilfecenter", as Atlassian's own German
+  // Jira Service Management calls it (its customer-access setting: "Zugriff auf das Hilfecenter").
+  it('one word for each thing: the catalogue’s term, not a stray one', () => {
+    const stray: Record<'de' | 'fr' | 'ja', [RegExp, string][]> = {
+      de: [
+        [/Help[ -]?[Cc]enter|Hilfe-Center/, 'Hilfecenter'],
+        [/Administration\b/, 'Administrator'],
+        [/\blabel/i, 'Stichwort'],
+      ],
+      fr: [[/\betiquette/i, 'étiquette']],
+      ja: [],
+    };
+    for (const [locale, terms] of Object.entries(stray) as ['de' | 'fr' | 'ja', [RegExp, string][]][]) {
+      const catalogue = catalogueOf(locale);
+      const wrong = englishKeys.flatMap((k) =>
+        terms
+          .filter(([word]) => word.test(catalogue[k as keyof typeof en]))
+          .map(([, term]) => `${k} (${term})`),
+      );
+      expect(wrong, locale).to.deep.equal([]);
+    }
+  });
+
+  it('de: Sie-form throughout, never du', () => {
+    const de = catalogueOf('de');
+    expect(
+      englishKeys.filter((k) => /\b(du|dich|dir|dein\w*|euch|euer\w*)\b/i.test(de[k as keyof typeof en])),
+    ).to.deep.equal([]);
+  });
+
+  // A full sentence after a colon starts with a capital in German. Where that capital would turn "ihr"
+  // (its) into "Ihr" (your), the sentence is said another way.
+  it('de: a sentence after a colon starts with a capital', () => {
+    const de = catalogueOf('de');
+    expect(englishKeys.filter((k) => /: \p{Ll}/u.test(de[k as keyof typeof en]))).to.deep.equal([]);
   });
 
   // "Could not confirm whether" must not read as "was not done" (send again) nor as "was done"

@@ -140,7 +140,7 @@ describe('portal with existingOnly provisioning', () => {
     const res = await attemptSignIn(h, 'carol@partner.test', {}, { 'accept-language': 'de' });
     expect(res.status).to.equal(403);
     const page = await res.text();
-    expect(page).to.contain('Dieses Help Center kennt Ihr Konto noch nicht.');
+    expect(page).to.contain('Dieses Hilfecenter kennt Ihr Konto noch nicht.');
     expect(englishIn(page, 'de')).to.deep.equal([]);
     expect(reasons(h, from)).to.include('PORTAL_CUSTOMER_UNKNOWN');
     expect([...h.emulator.state.users.values()].some((u) => u.email === 'carol@partner.test')).to.equal(

@@ -178,12 +178,12 @@ describe('portal: refusals in the customer’s language', () => {
     expect(res.status).to.equal(503);
     expect(res.headers.get('retry-after')).to.match(/^[1-9][0-9]*$/);
     const page = await res.text();
-    expect(page).to.contain('Das Help Center ist vorübergehend nicht verfügbar.');
+    expect(page).to.contain('Das Hilfecenter ist vorübergehend nicht verfügbar.');
     expect(page).to.not.contain('temporarily unavailable');
     expect(englishIn(page, 'de')).to.deep.equal([]);
     const line = h.logs.slice(logs).find((l) => l['event'] === 'portal.atlassian_error');
     expect(line?.['reason']).to.equal('ATLASSIAN_UNAVAILABLE');
-    expect(String(line?.['msg'])).to.not.contain('Help Center');
+    expect(String(line?.['msg'])).to.not.contain('Hilfecenter');
   });
 
   it('says a create Atlassian refused in German and keeps the form, Atlassian’s own words as a value', async () => {
@@ -209,7 +209,7 @@ describe('portal: refusals in the customer’s language', () => {
     };
     const forbidden = await refusedWith(403);
     expect(forbidden).to.contain(
-      'Das Help Center erlaubt diese Aktion nicht. Ihre Anfrage wurde nicht erstellt. Ihre Angaben sind unten erhalten',
+      'Das Hilfecenter erlaubt diese Aktion nicht. Ihre Anfrage wurde nicht erstellt. Ihre Angaben sind unten erhalten',
     );
     for (const english of ['does not allow', 'was not created']) expect(forbidden).to.not.contain(english);
     // Atlassian's message is in the site's language (here the emulator's English), shown as a value.

@@ -12,12 +12,12 @@ export const de: Catalogue = {
   'layout.pageTitle': '{page} - {site}',
 
   'error.localeUnknown.title': 'Sprache nicht verfügbar',
-  'error.localeUnknown.message': 'Dieses Help Center ist in dieser Sprache nicht verfügbar.',
+  'error.localeUnknown.message': 'Dieses Hilfecenter ist in dieser Sprache nicht verfügbar.',
 
-  'home.title': 'Help Center',
+  'home.title': 'Hilfecenter',
   'home.welcome': 'Willkommen bei {site}',
   'home.announcement': 'Ankündigung',
-  'home.searchLabel': 'Help Center durchsuchen',
+  'home.searchLabel': 'Hilfecenter durchsuchen',
   'home.searchPrompt': 'Wie können wir helfen?',
   'home.search': 'Suchen',
   'home.kbNoResults': 'Keine Artikel passen zu Ihrer Suche.',
@@ -103,12 +103,12 @@ export const de: Catalogue = {
   'create.hint.labels': 'Durch Leerzeichen getrennte Wörter, zum Beispiel reise vpn.',
   'create.hint.attachment': 'Bis zu {max} Dateien. Erlaubte Typen: {types}.',
   'create.select': 'Auswählen...',
-  'create.labelsExample': 'label-eins label-zwei',
+  'create.labelsExample': 'stichwort-eins stichwort-zwei',
   'create.filledByDesk': '{field}: Dieses Feld füllt der Helpdesk aus.',
   'create.audience': 'Für wen ist diese Anfrage?',
   'create.onBehalf': 'Im Namen von',
   'colleagues.notEveryoneListed':
-    'Nicht alle Personen Ihrer Organisationen sind aufgeführt: Eine hat mehr Personen, als das Hilfe-Center liest.',
+    'Nicht alle Personen Ihrer Organisationen sind aufgeführt: Eine hat mehr Personen, als das Hilfecenter liest.',
   'create.onBehalfHelp': 'Eine Person aus Ihren Organisationen. Sie verfolgen die Anfrage ebenfalls.',
   'create.myself': 'Mich selbst',
   'create.shareWith': 'Teilen mit',
@@ -230,7 +230,7 @@ export const de: Catalogue = {
   'upload.acceptedTypes': 'Erlaubte Typen: {types}.',
   'upload.chooseAgain': 'Es wurde nichts gesendet; bitte wählen Sie Ihre Dateien erneut aus.',
   'refusal.uploadContent':
-    'Diese Datei ist nicht, was ihr Name sagt ({filename}): ihr Inhalt ist von einem anderen Typ.',
+    'Diese Datei ist nicht, was ihr Name sagt ({filename}): Der Inhalt ist von einem anderen Typ.',
   'refusal.uploadEmpty': 'Diese Datei ist leer ({filename}).',
   'refusal.uploadType': 'Dateien dieses Typs können nicht angehängt werden ({filename}).',
   'refusal.uploadTooLarge': 'Dateien dürfen höchstens {size} groß sein.',
@@ -244,45 +244,45 @@ export const de: Catalogue = {
     'Dieser Seitenlink ist nicht mehr gültig. Beginnen Sie wieder auf der ersten Seite.',
   'refusal.actionInvalid': 'Diese Aktion ist für diese Anfrage nicht möglich.',
   'refusal.accessDenied':
-    'Ihr Konto gehört keiner Gruppe an, die dieses Help Center nutzen darf. Bitten Sie Ihren Administrator um Zugriff.',
+    'Ihr Konto gehört keiner Gruppe an, die dieses Hilfecenter nutzen darf. Bitten Sie Ihren Administrator um Zugriff.',
   'refusal.accountService':
-    'Dies ist das Dienstkonto des Help Centers selbst; es kann sich hier nicht anmelden. Bitte melden Sie sich mit Ihrem eigenen Kundenkonto an.',
+    'Dies ist das Dienstkonto des Hilfecenters selbst; es kann sich hier nicht anmelden. Bitte melden Sie sich mit Ihrem eigenen Kundenkonto an.',
   'refusal.accountLicensed':
-    'Mit Agenten- und Administratorkonten können Sie sich bei diesem Help Center nicht anmelden. Bitte melden Sie sich mit Ihrem Kundenkonto an.',
+    'Mit Agenten- und Administratorkonten können Sie sich bei diesem Hilfecenter nicht anmelden. Bitte melden Sie sich mit Ihrem Kundenkonto an.',
   'refusal.accountType':
-    'Mit App- und Systemkonten können Sie sich bei diesem Help Center nicht anmelden. Bitte melden Sie sich mit Ihrem Kundenkonto an.',
+    'Mit App- und Systemkonten können Sie sich bei diesem Hilfecenter nicht anmelden. Bitte melden Sie sich mit Ihrem Kundenkonto an.',
   'refusal.accountInactive':
-    'Ihr Konto hat keinen Zugang mehr zu diesem Help Center. Wenn Sie das für einen Fehler halten, wenden Sie sich an den Helpdesk.',
+    'Ihr Konto hat keinen Zugang mehr zu diesem Hilfecenter. Wenn Sie das für einen Fehler halten, wenden Sie sich an den Helpdesk.',
   'refusal.accountUnchecked':
     'Ihr Konto konnte nicht überprüft werden. Bitte versuchen Sie es später noch einmal.',
   'refusal.customerNotSearchable.title': 'Fast fertig',
   'refusal.customerNotSearchable':
-    'Ihr Konto wurde eingerichtet, aber das Help Center findet es noch nicht. Bitte melden Sie sich in einem Moment erneut an.',
+    'Ihr Konto wurde eingerichtet, aber das Hilfecenter findet es noch nicht. Bitte melden Sie sich in einem Moment erneut an.',
   'refusal.customerUnknown':
-    'Dieses Help Center kennt Ihr Konto noch nicht. Bitten Sie den Helpdesk, Sie als Kunden hinzuzufügen.',
+    'Dieses Hilfecenter kennt Ihr Konto noch nicht. Bitten Sie den Helpdesk, Sie als Kunden hinzuzufügen.',
   'refusal.emailMissing':
     'Die Anmeldung Ihrer Organisation hat Ihre E-Mail-Adresse nicht übermittelt, daher kann Ihr Konto nicht gefunden werden. Bitte wenden Sie sich an Ihren Administrator.',
   'refusal.idpUnknown':
-    'Die Anmeldung hat nicht angegeben, welche Anmeldemethode verwendet wurde. Bitte melden Sie sich erneut über das Help Center an.',
+    'Die Anmeldung hat nicht angegeben, welche Anmeldemethode verwendet wurde. Bitte melden Sie sich erneut über das Hilfecenter an.',
   'refusal.atlassianNotFound': 'Der gesuchte Eintrag wurde nicht gefunden.',
   'refusal.atlassianConflict': 'Dieser Eintrag ist bereits vorhanden.',
-  'refusal.atlassianForbidden': 'Das Help Center erlaubt diese Aktion nicht.',
+  'refusal.atlassianForbidden': 'Das Hilfecenter erlaubt diese Aktion nicht.',
   'refusal.atlassianBusy':
-    'Das Help Center ist gerade ausgelastet. Bitte versuchen Sie es in einer Minute erneut.',
+    'Das Hilfecenter ist gerade ausgelastet. Bitte versuchen Sie es in einer Minute erneut.',
   'refusal.atlassianBusyShortly':
-    'Das Help Center ist gerade ausgelastet. Bitte versuchen Sie es in ein paar Sekunden erneut.',
+    'Das Hilfecenter ist gerade ausgelastet. Bitte versuchen Sie es in ein paar Sekunden erneut.',
   'refusal.atlassianUnavailable':
-    'Das Help Center ist vorübergehend nicht verfügbar. Bitte versuchen Sie es in einer Minute erneut.',
+    'Das Hilfecenter ist vorübergehend nicht verfügbar. Bitte versuchen Sie es in einer Minute erneut.',
   'refusal.atlassianTimeout':
-    'Das Help Center hat zu lange für die Antwort gebraucht. Bitte versuchen Sie es erneut.',
+    'Das Hilfecenter hat zu lange für die Antwort gebraucht. Bitte versuchen Sie es erneut.',
   'refusal.atlassianUnreachable':
-    'Das Help Center ist gerade nicht erreichbar. Bitte versuchen Sie es in einer Minute erneut.',
+    'Das Hilfecenter ist gerade nicht erreichbar. Bitte versuchen Sie es in einer Minute erneut.',
   'refusal.atlassianMisconfigured':
-    'Das Help Center ist nicht richtig eingerichtet. Bitte wenden Sie sich an Ihren Administrator.',
+    'Das Hilfecenter ist nicht richtig eingerichtet. Bitte wenden Sie sich an Ihren Administrator.',
   'refusal.atlassianListTooLong':
-    'Diese Anfrage oder Ihr Konto hat mehr Teilnehmer, Genehmigungen, Schritte oder Organisationen, als das Hilfe-Center prüfen kann. Bitte wenden Sie sich an das Service-Desk-Team.',
+    'Diese Anfrage oder Ihr Konto hat mehr Teilnehmer, Genehmigungen, Schritte oder Organisationen, als das Hilfecenter prüfen kann. Bitte wenden Sie sich an das Service-Desk-Team.',
   'refusal.atlassianError':
-    'Bei der Verbindung mit dem Help Center ist etwas schiefgelaufen. Bitte versuchen Sie es erneut.',
+    'Bei der Verbindung mit dem Hilfecenter ist etwas schiefgelaufen. Bitte versuchen Sie es erneut.',
 
   'activity.accountNotFound': 'Dieses Konto wurde nicht gefunden.',
   'signIn.expired.title': 'Anmeldung abgelaufen',
@@ -295,12 +295,12 @@ export const de: Catalogue = {
   'signIn.refused.title': 'Zugriff verweigert',
   'signOut.done': 'Sie sind abgemeldet.',
   'signOut.partial':
-    'Sie sind vom Help Center abgemeldet, die Anmeldung Ihrer Organisation ist aber möglicherweise noch aktiv. Schließen Sie den Browser, um sie zu beenden.',
+    'Sie sind vom Hilfecenter abgemeldet, die Anmeldung Ihrer Organisation ist aber möglicherweise noch aktiv. Schließen Sie den Browser, um sie zu beenden.',
   'signOut.failed.title': 'Abmeldung fehlgeschlagen',
   'signOut.failed': 'Die Abmeldenachricht konnte nicht überprüft werden.',
-  'error.atlassianBusy.title': 'Das Hilfe-Center ist ausgelastet',
+  'error.atlassianBusy.title': 'Das Hilfecenter ist ausgelastet',
   'error.atlassianBusy':
-    'Das Hilfe-Center ist gerade ausgelastet. Bitte versuchen Sie es in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut.',
+    'Das Hilfecenter ist gerade ausgelastet. Bitte versuchen Sie es in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut.',
   'error.uploadsBusy.title': 'Bitte versuchen Sie es erneut',
   'error.uploadsBusy':
     'Gerade werden viele Dateien hochgeladen. Bitte versuchen Sie es in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut.',
@@ -333,7 +333,7 @@ export const de: Catalogue = {
   'request.status': 'Status',
   'request.notifications': 'Benachrichtigungen',
   'request.notificationsExplain':
-    'Atlassian schickt Ihnen E-Mails zu dieser Anfrage. Um sie abzubestellen, nutzen Sie den Abmeldelink in diesen E-Mails. Hier gibt es keinen Schalter, weil dieses Help Center über ein gemeinsames Dienstkonto arbeitet: Ein Schalter würde die Benachrichtigungen dieses Kontos ändern, nicht Ihre.',
+    'Atlassian schickt Ihnen E-Mails zu dieser Anfrage. Um sie abzubestellen, nutzen Sie den Abmeldelink in diesen E-Mails. Hier gibt es keinen Schalter, weil dieses Hilfecenter über ein gemeinsames Dienstkonto arbeitet: Ein Schalter würde die Benachrichtigungen dieses Kontos ändern, nicht Ihre.',
   'request.sharedWith': 'Geteilt mit',
   'request.notShared': 'Noch mit niemandem geteilt.',
   'request.removeParticipant': '{name} entfernen',
@@ -350,9 +350,9 @@ export const de: Catalogue = {
   'request.timeline.files':
     '<strong>{author}</strong> hat {count, plural, one {eine Datei} other {# Dateien}} angehängt {when}',
   'request.timeline.earlierCommentsUnread':
-    'Frühere Kommentare werden nicht angezeigt: Diese Anfrage hat mehr, als das Hilfe-Center liest.',
+    'Frühere Kommentare werden nicht angezeigt: Diese Anfrage hat mehr, als das Hilfecenter liest.',
   'request.timeline.olderStatusesUnread':
-    'Ältere Statusänderungen werden nicht angezeigt: Diese Anfrage hat mehr, als das Hilfe-Center liest.',
+    'Ältere Statusänderungen werden nicht angezeigt: Diese Anfrage hat mehr, als das Hilfecenter liest.',
   'request.timeline.status': 'Status geändert in {status} {when}',
   'request.decision.approved': 'Genehmigt',
   'request.decision.declined': 'Abgelehnt',
@@ -396,15 +396,15 @@ export const de: Catalogue = {
   'error.slowDown':
     'Sie haben das zu oft getan. Bitte warten Sie {seconds, plural, one {# Sekunde} other {# Sekunden}} und versuchen Sie es erneut.',
   'error.writeUncertain':
-    'Es wurde nichts gesendet: Das Help Center hat einen Teil seines Speichers neu gestartet und kann noch nicht sicher sein, dass dieses Formular nicht schon von einem vorherigen Klick gesendet wird. Sehen Sie unter Meine Anfragen nach und senden Sie es in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut (es wird nicht doppelt gesendet).',
+    'Es wurde nichts gesendet: Das Hilfecenter hat einen Teil seines Speichers neu gestartet und kann noch nicht sicher sein, dass dieses Formular nicht schon von einem vorherigen Klick gesendet wird. Sehen Sie unter Meine Anfragen nach und senden Sie es in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut (es wird nicht doppelt gesendet).',
   'error.writeInProgress':
     'Dieses Formular wird von Ihrem vorherigen Klick noch gesendet. Sehen Sie gleich unter Meine Anfragen nach, bevor Sie es erneut senden.',
   'error.failed.title': 'Etwas ist schiefgelaufen',
   'error.tryLater': 'Bitte versuchen Sie es später noch einmal.',
   'error.storeFull':
-    'Das Hilfe-Center hat gerade keinen Platz dafür. Er wird frei, sobald frühere Besuche enden: Bitte versuchen Sie es in einer Minute erneut.',
+    'Das Hilfecenter hat gerade keinen Platz dafür. Er wird frei, sobald frühere Besuche enden: Bitte versuchen Sie es in einer Minute erneut.',
   'error.storeRefused':
-    'Das Hilfe-Center ist wegen eines Problems auf Seiten des Dienstes nicht verfügbar, das seine Betreiber beheben müssen. Ein erneuter Versuch hilft erst, wenn sie es behoben haben. Wenn es anhält, nennen Sie bei Ihrer Meldung die Referenz unten.',
+    'Das Hilfecenter ist wegen eines Problems auf Seiten des Dienstes nicht verfügbar, das seine Betreiber beheben müssen. Ein erneuter Versuch hilft erst, wenn sie es behoben haben. Wenn es anhält, nennen Sie bei Ihrer Meldung die Referenz unten.',
   'error.requestMoved':
     'Diese Anfrage wurde verschoben und hat eine neue Nummer: Öffnen Sie sie unter „Meine Anfragen“.',
   'error.requestNotFound': 'Diese Anfrage wurde nicht gefunden.',
@@ -413,7 +413,7 @@ export const de: Catalogue = {
   'approvals.requested':
     '<strong>Ihre Genehmigung wird angefragt.</strong> Atlassian hat Ihnen eine E-Mail zu dieser Anfrage geschickt: Antworten Sie mit der Schaltfläche <em>Genehmigen</em> oder <em>Ablehnen</em> in dieser E-Mail.',
   'approvals.whyNotHere':
-    'Dieses Help Center kann Ihre Antwort nicht erfassen: Jira Service Management nimmt eine Genehmigung nur vom eigenen Atlassian-Konto der genehmigenden Person an, und das Help Center arbeitet über ein gemeinsames Dienstkonto. Wenn Sie die E-Mail nicht finden, schreiben Sie das unten in einen Kommentar; der Helpdesk kümmert sich darum.',
+    'Dieses Hilfecenter kann Ihre Antwort nicht erfassen: Jira Service Management nimmt eine Genehmigung nur vom eigenen Atlassian-Konto der genehmigenden Person an, und das Hilfecenter arbeitet über ein gemeinsames Dienstkonto. Wenn Sie die E-Mail nicht finden, schreiben Sie das unten in einen Kommentar; der Helpdesk kümmert sich darum.',
   'approvals.approval': 'Genehmigung',
   'approvals.outcome.pending': 'Wartet auf Genehmigung',
   'approvals.answer.pending': 'Noch nicht beantwortet',
@@ -428,11 +428,11 @@ export const de: Catalogue = {
   'profile.signOut': 'Abmelden',
 
   'message.signIn': 'Anmelden',
-  'message.backHome': 'Zurück zum Help Center',
+  'message.backHome': 'Zurück zum Hilfecenter',
   'message.reference': 'Referenz:',
   'signingOut.title': 'Abmeldung',
   'signingOut.message':
-    'Sie sind vom Help Center abgemeldet. <link>Weiter</link>, um sich auch bei der Anmeldung Ihrer Organisation abzumelden.',
+    'Sie sind vom Hilfecenter abgemeldet. <link>Weiter</link>, um sich auch bei der Anmeldung Ihrer Organisation abzumelden.',
 
   'broker.backTo': 'Zurück zu {site}',
   'broker.continue': 'Weiter',
@@ -448,30 +448,30 @@ export const de: Catalogue = {
   'broker.post.noScript': 'Ihr Browser führt keine Skripte aus; klicken Sie auf „Weiter“.',
   'broker.signedOut.title': 'Abgemeldet',
   'broker.signedOut.message':
-    'Die Anmeldung Ihrer Organisation ist beendet. Im Help Center sind Sie möglicherweise noch angemeldet: Melden Sie sich auch dort ab.',
+    'Die Anmeldung Ihrer Organisation ist beendet. Im Hilfecenter sind Sie möglicherweise noch angemeldet: Melden Sie sich auch dort ab.',
   'broker.refused.title': 'Anmeldung abgelehnt',
   'broker.refused.signOutTitle': 'Abmeldung nicht abgeschlossen',
   'broker.refused.expired':
-    'Diese Anmeldung ist abgelaufen oder wurde bereits abgeschlossen. Beginnen Sie erneut im Help Center.',
+    'Diese Anmeldung ist abgelaufen oder wurde bereits abgeschlossen. Beginnen Sie erneut im Hilfecenter.',
   'broker.refused.otherBrowser':
-    'Diese Anmeldung wurde in einem anderen Browser begonnen. Beginnen Sie in diesem Browser erneut im Help Center.',
+    'Diese Anmeldung wurde in einem anderen Browser begonnen. Beginnen Sie in diesem Browser erneut im Hilfecenter.',
   'broker.refused.form':
-    'Dieses Formular wurde nicht von der Anmeldeseite gesendet. Beginnen Sie erneut im Help Center.',
+    'Dieses Formular wurde nicht von der Anmeldeseite gesendet. Beginnen Sie erneut im Hilfecenter.',
   'broker.refused.unknownMethod': 'Diese Anmeldemethode gibt es nicht.',
   'broker.refused.notAccepted':
-    'Die Anmeldung Ihrer Organisation hat keine E-Mail-Adresse bestätigt, die dieses Help Center von ihr annimmt.',
+    'Die Anmeldung Ihrer Organisation hat keine E-Mail-Adresse bestätigt, die dieses Hilfecenter von ihr annimmt.',
   'broker.refused.identity':
-    'Die Anmeldung Ihrer Organisation hat eine Identität gesendet, die dieses Help Center nicht verwenden kann. Wenden Sie sich an Ihre Administration.',
+    'Die Anmeldung Ihrer Organisation hat eine Identität gesendet, die dieses Hilfecenter nicht verwenden kann. Wenden Sie sich an Ihren Administrator.',
   'broker.refused.idpAnswer':
-    'Die Antwort der Anmeldung Ihrer Organisation ließ sich nicht prüfen. Beginnen Sie erneut im Help Center.',
+    'Die Antwort der Anmeldung Ihrer Organisation ließ sich nicht prüfen. Beginnen Sie erneut im Hilfecenter.',
   'broker.refused.message':
-    'Eine Anmeldenachricht hat die Sicherheitsprüfungen nicht bestanden. Beginnen Sie erneut im Help Center.',
+    'Eine Anmeldenachricht hat die Sicherheitsprüfungen nicht bestanden. Beginnen Sie erneut im Hilfecenter.',
   'broker.refused.signOutExpired': 'Diese Abmeldung ist abgelaufen oder wurde bereits abgeschlossen.',
   'broker.refused.notFound': 'Hier gibt es nichts.',
   'broker.refused.idpSessionEnded':
-    'Die Anmeldung Ihrer Organisation hat Ihre Sitzung beendet, während Sie sich anmeldeten. Beginnen Sie erneut im Help Center.',
+    'Die Anmeldung Ihrer Organisation hat Ihre Sitzung beendet, während Sie sich anmeldeten. Beginnen Sie erneut im Hilfecenter.',
   'broker.refused.other':
-    'Diese Anmeldung konnte nicht abgeschlossen werden. Beginnen Sie erneut im Help Center.',
+    'Diese Anmeldung konnte nicht abgeschlossen werden. Beginnen Sie erneut im Hilfecenter.',
   'broker.unavailable.title': 'Die Anmeldung ist vorübergehend nicht verfügbar',
   'broker.unavailable.message': 'Bitte versuchen Sie es in wenigen Augenblicken erneut.',
   'broker.storeFull.title': 'Die Anmeldung ist ausgelastet',

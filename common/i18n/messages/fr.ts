@@ -104,7 +104,7 @@ export const fr: Catalogue = {
   'create.hint.labels': 'Des mots séparés par des espaces, par exemple voyage vpn.',
   'create.hint.attachment': 'Jusqu’à {max} fichiers. Types acceptés\u00a0: {types}.',
   'create.select': 'Sélectionner...',
-  'create.labelsExample': 'etiquette-un etiquette-deux',
+  'create.labelsExample': 'étiquette-un étiquette-deux',
   'create.filledByDesk': '{field}\u00a0: ce champ est rempli par le support.',
   'create.audience': 'Pour qui est cette demande\u00a0?',
   'create.onBehalf': 'Créer cette demande au nom de',

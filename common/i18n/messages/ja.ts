@@ -18,7 +18,7 @@ export const ja: Catalogue = {
   'home.welcome': '{site} へようこそ',
   'home.announcement': 'お知らせ',
   'home.searchLabel': 'ヘルプセンターを検索',
-  'home.searchPrompt': 'どのようなご用件でしょうか?',
+  'home.searchPrompt': 'どのようなご用件でしょうか？',
   'home.search': '検索',
   'home.kbNoResults': '検索に一致する記事はありません。',
   'home.desks': 'サービスデスク',
@@ -32,7 +32,7 @@ export const ja: Catalogue = {
   'home.requestTypes': 'リクエストタイプ',
 
   'layout.breadcrumb': 'パンくずリスト',
-  'article.stillNeedHelp': 'さらにサポートが必要ですか? <link>{desk} にリクエストを作成</link>してください。',
+  'article.stillNeedHelp': 'さらにサポートが必要ですか？<link>{desk} にリクエストを作成</link>してください。',
 
   'desk.otherGroup': 'その他',
   'desk.searchKnowledgeBase': 'ナレッジベースを検索',
@@ -94,15 +94,15 @@ export const ja: Catalogue = {
   'create.hint.chooseOne': '1 つ選択してください。',
   'create.hint.chooseAll': '当てはまるものをすべて選択してください。',
   'create.hint.cascadingSelect': '1 つ選択してください。より詳細な選択肢がある場合はそちらを選んでください。',
-  'create.hint.date': '日付。例: 2030-01-31。',
+  'create.hint.date': '日付。例：2030-01-31。',
   'create.hint.dateTime': '日付と時刻（{zone}）。',
-  'create.hint.number': '数値。例: 42、3.5。',
+  'create.hint.number': '数値。例：42、3.5。',
   'create.hint.url': 'https:// で始まるウェブアドレス。',
-  'create.hint.labels': 'スペース区切りの単語。例: travel vpn。',
-  'create.hint.attachment': '最大 {max} ファイル。使用できる形式: {types}。',
+  'create.hint.labels': 'スペース区切りの単語。例：出張 vpn。',
+  'create.hint.attachment': '最大 {max} ファイル。使用できる形式：{types}。',
   'create.select': '選択...',
   'create.labelsExample': 'ラベル1 ラベル2',
-  'create.filledByDesk': '{field}: この項目はヘルプデスクが入力します。',
+  'create.filledByDesk': '{field}：この項目はヘルプデスクが入力します。',
   'create.audience': 'このリクエストの対象者',
   'create.onBehalf': '代理でリクエストを作成する相手',
   'colleagues.notEveryoneListed':
@@ -126,15 +126,15 @@ export const ja: Catalogue = {
   'create.problem.tooLong': '{field} は {max, number} 文字以内で入力してください。',
   'create.problem.choiceInvalid': '{field} には有効な値を選択してください。',
   'create.problem.choicesInvalid': '{field} には有効な値のみを選択してください。',
-  'create.problem.dateInvalid': '{field} には日付を入力してください（例: 2030-01-31）。',
+  'create.problem.dateInvalid': '{field} には日付を入力してください（例：2030-01-31）。',
   'create.problem.dateTimeInvalid': '{field} には日付と時刻を入力してください。',
   'create.problem.numberInvalid': '{field} には数値を入力してください。',
   'create.problem.urlInvalid':
     '{field} には https:// または http:// で始まるウェブアドレスを入力してください。',
   'create.problem.labelTooLong': '{field} の各ラベルは {max, number} 文字以内で入力してください。',
   'create.problem.unsupported': '{field} はここでは入力できません。ヘルプデスクにお問い合わせください。',
-  'create.problem.refusedByDesk': 'ヘルプデスクがこの値を受け付けませんでした: {detail}',
-  'create.problem.requestRefusedByDesk': 'ヘルプデスクがリクエストを受け付けませんでした: {detail}',
+  'create.problem.refusedByDesk': 'ヘルプデスクがこの値を受け付けませんでした：{detail}',
+  'create.problem.requestRefusedByDesk': 'ヘルプデスクがリクエストを受け付けませんでした：{detail}',
   'create.problem.notAColleague':
     '代理でリクエストを作成できるのは、このサービスデスクに追加されているあなたの組織のメンバーだけです。',
   'create.problem.shareOutside':
@@ -222,7 +222,7 @@ export const ja: Catalogue = {
     'ファイルが添付されたかどうかを確認できませんでした。まだ送信中の可能性があります。まずリクエストのファイルを確認してください。{seconds} 秒後に再送信できます。下でファイルを選択してアップロードしてください（二重に添付されることはありません）。',
   'request.refused.fileStillChecked':
     '前回のクリックで送信したファイルが添付されたかどうかをまだ確認中です。まだ送信中の可能性があるため、今回は何も送信していません。少し待ってからリクエストのファイルを確認してください。{seconds} 秒後に再送信できます。下でファイルを選択してアップロードしてください（二重に添付されることはありません）。',
-  'upload.acceptedTypes': '使用できる形式: {types}。',
+  'upload.acceptedTypes': '使用できる形式：{types}。',
   'upload.chooseAgain': '何も送信されていません。ファイルをもう一度選択してください。',
   'refusal.uploadContent': 'このファイルの内容は名前が示す形式ではありません（{filename}）。',
   'refusal.uploadEmpty': 'このファイルは空です（{filename}）。',
@@ -290,8 +290,8 @@ export const ja: Catalogue = {
   'error.uploadsBusy':
     '現在多くのファイルがアップロードされています。{seconds} 秒後にもう一度お試しください。',
 
-  'transition.title': '{transition}: {key}',
-  'transition.question': '{transition} しますか?',
+  'transition.title': '{transition}：{key}',
+  'transition.question': '「{transition}」を実行しますか？',
   'transition.explain':
     '<strong>{key}</strong> {summary} は「{transition}」で更新されます。ヘルプデスクにこの変更が表示されます。',
   'transition.comment': 'コメントを追加（任意）',
@@ -391,13 +391,13 @@ export const ja: Catalogue = {
 
   'approvals.title': '承認',
   'approvals.requested':
-    '<strong>承認が求められています。</strong> このリクエストについて Atlassian からメールが届いています。そのメールの <em>承認</em> または <em>却下</em> ボタンで回答してください。',
+    '<strong>承認が求められています。</strong>このリクエストについて Atlassian からメールが届いています。そのメールの<em>承認</em>または<em>却下</em>ボタンで回答してください。',
   'approvals.whyNotHere':
     'このヘルプセンターではあなたの回答を記録できません。Jira Service Management は承認者本人の Atlassian アカウントからの承認のみを受け付け、ヘルプセンターは共有サービスアカウントで動作しているためです。メールが見つからない場合は、下のコメントでお知らせください。ヘルプデスクが対応します。',
   'approvals.approval': '承認',
   'approvals.outcome.pending': '承認待ち',
   'approvals.answer.pending': '未回答',
-  'approvals.approver': '{name}{you, select, yes {（あなた）} other {}}: {answer}',
+  'approvals.approver': '{name}{you, select, yes {（あなた）} other {}}：{answer}',
 
   'profile.title': 'プロフィール',
   'profile.name': '名前',
