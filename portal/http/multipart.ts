@@ -166,10 +166,11 @@ export function readMultipart(
       });
       outcomes.push(
         pipeline(stream, createWriteStream(path, { mode: 0o600 })).then(async () => {
+          // Named, as the other refusals of one file are: of several files she must know which (ADR 0433).
           if (stream.truncated)
             return new JsmSsoError('PORTAL_UPLOAD_TOO_LARGE', `a file over ${limits.maxFileBytes} bytes`, {
               status: 413,
-              params: { maxBytes: limits.maxFileBytes },
+              params: { filename, maxBytes: limits.maxFileBytes },
             });
           // Refused, not left out: the customer chose it and would think it attached.
           if (size === 0) return fileRefusal('PORTAL_UPLOAD_EMPTY', 'an empty file', 400, filename);

@@ -163,9 +163,9 @@ describe('portal: refusals in the customer’s language', () => {
     const hugePage = await huge.text();
     // Intl puts a narrow no-break space between number and unit in French.
     expect(hugePage, hugePage.match(/role="alert">[^<]*/)?.[0]).to.match(
-      /role="alert">Les fichiers ne doivent pas dépasser 10\sMo\./,
+      /role="alert">journal\.txt dépasse 10\sMo, la taille maximale d’un fichier\./,
     );
-    expect(hugePage).to.not.contain('Files can be at most');
+    expect(hugePage).to.not.contain('the most a file can be');
     expect(englishIn(hugePage, 'fr')).to.deep.equal([]);
   });
 
@@ -396,7 +396,9 @@ describe('portal: the tenant’s own upload limits, said in German', () => {
     });
     expect(res.status).to.equal(413);
     const refused = await res.text();
-    expect(refused).to.contain('role="alert">Dateien dürfen höchstens 2 MB groß sein.');
+    expect(refused).to.contain(
+      'role="alert">scan.pdf ist größer als 2 MB; Dateien dürfen höchstens 2 MB groß sein.',
+    );
     expect(englishIn(refused, 'de')).to.deep.equal([]);
   });
 

@@ -391,7 +391,9 @@ describe('portal requests and visibility', () => {
     const hugeFrom = h.logs.length;
     const huge = await upload('huge.txt', 10 * 1024 * 1024 + 1);
     expect(huge.status).to.equal(413);
-    expect(await huge.text()).to.include('role="alert">Files can be at most 10 MB.');
+    expect(await huge.text()).to.include(
+      'role="alert">huge.txt is larger than 10 MB, the most a file can be.',
+    );
     expect(reasons(h, hugeFrom)).to.include('PORTAL_UPLOAD_TOO_LARGE');
     expect((await upload('notes.txt', 100)).status).to.equal(303);
   });

@@ -233,7 +233,7 @@ export const de: Catalogue = {
     'Diese Datei ist nicht, was ihr Name sagt ({filename}): Der Inhalt ist von einem anderen Typ.',
   'refusal.uploadEmpty': 'Diese Datei ist leer ({filename}).',
   'refusal.uploadType': 'Dateien dieses Typs können nicht angehängt werden ({filename}).',
-  'refusal.uploadTooLarge': 'Dateien dürfen höchstens {size} groß sein.',
+  'refusal.uploadTooLarge': '{filename} ist größer als {size}; Dateien dürfen höchstens {size} groß sein.',
   'refusal.uploadTooMany':
     'Es können höchstens {max, plural, one {# Datei} other {# Dateien}} auf einmal angehängt werden.',
   'refusal.formUnreadable': 'Das Formular konnte nicht gelesen werden.',

@@ -233,7 +233,7 @@ export const en = {
     'This file is not what its name says ({filename}): its content is of another type.',
   'refusal.uploadEmpty': 'This file is empty ({filename}).',
   'refusal.uploadType': 'Files of this type cannot be attached ({filename}).',
-  'refusal.uploadTooLarge': 'Files can be at most {size}.',
+  'refusal.uploadTooLarge': '{filename} is larger than {size}, the most a file can be.',
   'refusal.uploadTooMany': 'At most {max, plural, one {# file} other {# files}} can be attached at once.',
   'refusal.formUnreadable': 'The form could not be read.',
   'refusal.formTooLarge': 'The form sent is too large.',

@@ -236,7 +236,7 @@ export const fr: Catalogue = {
     'Ce fichier n’est pas ce que son nom indique ({filename})\u00a0: son contenu est d’un autre type.',
   'refusal.uploadEmpty': 'Ce fichier est vide ({filename}).',
   'refusal.uploadType': 'Les fichiers de ce type ne peuvent pas être joints ({filename}).',
-  'refusal.uploadTooLarge': 'Les fichiers ne doivent pas dépasser {size}.',
+  'refusal.uploadTooLarge': '{filename} dépasse {size}, la taille maximale d’un fichier.',
   'refusal.uploadTooMany':
     'Vous pouvez joindre au plus {max, plural, one {# fichier} other {# fichiers}} à la fois.',
   'refusal.formUnreadable': 'Le formulaire n’a pas pu être lu.',

@@ -227,7 +227,7 @@ export const ja: Catalogue = {
   'refusal.uploadContent': 'このファイルの内容は名前が示す形式ではありません（{filename}）。',
   'refusal.uploadEmpty': 'このファイルは空です（{filename}）。',
   'refusal.uploadType': 'この形式のファイルは添付できません（{filename}）。',
-  'refusal.uploadTooLarge': 'ファイルサイズの上限は {size} です。',
+  'refusal.uploadTooLarge': '{filename} は {size}（ファイルサイズの上限）を超えています。',
   'refusal.uploadTooMany': '一度に添付できるファイルは {max} 個までです。',
   'refusal.formUnreadable': 'フォームを読み取れませんでした。',
   'refusal.formTooLarge': '送信されたフォームが大きすぎます。',
