@@ -10,7 +10,7 @@ import { referenceLine } from './reference.js';
 import { type Problem, problemText } from './refusals.js';
 import { fieldDescription, typeDescription, typeHelpText } from './request-type-text.js';
 import { suggestionsPanel } from './suggestions.js';
-import { ACCEPTED_LIST, ACCEPTED_UPLOADS, MAX_CREATE_FILES, uploadRefusalText } from './uploads.js';
+import { ACCEPTED_LIST, fileInputLimits, MAX_CREATE_FILES, uploadRefusalText } from './uploads.js';
 
 /** Field kinds the browser's own input of that type checks and helps with (a date picker, a number pad). */
 const NATIVE_INPUT_TYPES = {
@@ -43,6 +43,7 @@ function control(
   field: RequestTypeFieldDTO,
   submitted: Submitted,
   error: string | undefined,
+  maxUploadBytes: number,
 ): SafeHtml {
   const { t } = ctx.i18n;
   const name = inputName(field);
@@ -108,7 +109,7 @@ function control(
       input = html`<input type="text" id="${id}" name="${name}" value="${value}" placeholder="${t('create.labelsExample')}"${aria}>`;
       break;
     case 'attachment':
-      input = html`<input type="file" id="${id}" name="attachment" multiple accept="${ACCEPTED_UPLOADS}"${aria}>`;
+      input = html`<input type="file" id="${id}" name="attachment" multiple${fileInputLimits(ctx.i18n, maxUploadBytes, MAX_CREATE_FILES)}${aria}>`;
       break;
     case 'unsupported':
       return html`<p class="muted">${t('create.filledByDesk', { field: field.name })}</p>`;
@@ -188,6 +189,8 @@ export function createPage(
     /** After a failed write: point to My requests, where a request that exists would be. */
     linkMyRequests?: boolean;
     audience: AudienceChoices;
+    /** The largest file the portal takes (spec.portal.limits.maxUploadBytes), checked at selection. */
+    maxUploadBytes: number;
   },
 ): SafeHtml {
   const visible = fields.filter((f) => f.visible !== false);
@@ -214,7 +217,7 @@ export function createPage(
       ${csrfField(state.csrf)}${writeKeyField(state.writeKey)}
       ${visible.map(
         (f) =>
-          html`${control(ctx, f, state.submitted, errors[f.fieldId])}${
+          html`${control(ctx, f, state.submitted, errors[f.fieldId], state.maxUploadBytes)}${
             f.fieldId === 'summary' && fieldKind(f) === 'text'
               ? suggestionsPanel(ctx, desk.id, `fld-${f.fieldId}`)
               : ''

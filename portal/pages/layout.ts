@@ -4,6 +4,7 @@ import { WRITE_KEY_FIELD } from '../write-once.js';
 import { draftScript } from './drafts.js';
 import { localTimeScript } from './local-time.js';
 import { restoredPageScript } from './restored-page.js';
+import { uploadLimitScript } from './upload-limits.js';
 
 /**
  * What every page needs: the tenant's branding, the CSP nonce, who is signed in, and the
@@ -109,6 +110,7 @@ ${body}
 <footer role="contentinfo"><p>${t('layout.poweredBy')}</p>${languageSwitcher(ctx)}</footer>
 ${draftScript(ctx.nonce, ctx.user?.draftOwner, ctx.draftSeconds)}
 ${localTimeScript(ctx.nonce, ctx.timeZoneCookie)}
+${uploadLimitScript(ctx.nonce)}
 ${ctx.user ? restoredPageScript(ctx.nonce) : ''}
 </body>
 </html>`;

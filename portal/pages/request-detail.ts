@@ -22,7 +22,7 @@ import { csrfField, layout, type PageContext, statusLozenge, writeKeyField } fro
 import { dateTime, relativeTime } from './local-time.js';
 import { referenceLine } from './reference.js';
 import { richText } from './rich-text.js';
-import { ACCEPTED_UPLOADS, MAX_COMMENT_FILES } from './uploads.js';
+import { fileInputLimits, MAX_COMMENT_FILES } from './uploads.js';
 
 /** The request's sharing with organizations, as far as this customer is concerned. */
 export interface OrganizationSharingView {
@@ -184,7 +184,7 @@ function commentFiles(i18n: Translator, v: DetailView): SafeHtml {
   const error = v.commentUploadError;
   return html`<label for="comment-files">${i18n.t('request.attachToComment', { max: MAX_COMMENT_FILES, size: i18n.fileSize(v.maxUploadBytes) })}</label>
           ${error ? html`<div id="comment-files-err" class="error" role="alert">${error}</div>` : ''}
-          <input id="comment-files" type="file" name="attachment" multiple accept="${ACCEPTED_UPLOADS}"${error ? html` aria-invalid="true" aria-describedby="comment-files-err"` : ''}>`;
+          <input id="comment-files" type="file" name="attachment" multiple${fileInputLimits(i18n, v.maxUploadBytes, MAX_COMMENT_FILES)}${error ? html` aria-invalid="true" aria-describedby="comment-files-err"` : ''}>`;
 }
 
 export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
@@ -233,7 +233,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
             ? html`<form method="post" action="${action('attachment')}" enctype="multipart/form-data">${csrfField(v.csrf)}${writeKeyField(v.writeKeys.attachment)}
           <label for="att-file">${t('request.attachFile', { size: ctx.i18n.fileSize(v.maxUploadBytes) })}</label>
           ${v.uploadError ? html`<div id="att-file-err" class="error" role="alert">${v.uploadError}${v.reference ? html`<br>${referenceLine(ctx, v.reference)}` : ''}</div>` : ''}
-          <input id="att-file" type="file" name="attachment" required accept="${ACCEPTED_UPLOADS}"${v.uploadError ? html` aria-invalid="true" aria-describedby="att-file-err"` : ''}>
+          <input id="att-file" type="file" name="attachment" required${fileInputLimits(ctx.i18n, v.maxUploadBytes, 1)}${v.uploadError ? html` aria-invalid="true" aria-describedby="att-file-err"` : ''}>
           <button type="submit">${t('request.upload')}</button>
         </form>`
             : ''

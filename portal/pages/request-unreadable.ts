@@ -3,7 +3,7 @@ import type { PageReference } from '../reference.js';
 import { MAX_TYPED_TEXT } from '../typed-text.js';
 import { csrfField, layout, type PageContext, writeKeyField } from './layout.js';
 import { referenceLine } from './reference.js';
-import { ACCEPTED_UPLOADS, MAX_COMMENT_FILES } from './uploads.js';
+import { fileInputLimits, MAX_COMMENT_FILES } from './uploads.js';
 
 /**
  * The form of a post whose write failed, as the customer sent it: kept on its answer when the request's
@@ -56,7 +56,7 @@ export function requestUnreadablePage(
     form.files === undefined
       ? ''
       : html`<label for="kept-files">${form.files === 'one' ? t('request.attachFile', { size }) : t('request.attachToComment', { max: MAX_COMMENT_FILES, size })}</label>
-      <input id="kept-files" type="file" name="attachment"${form.files === 'many' ? html` multiple=""` : ''}${form.files === 'one' ? html` required=""` : ''} accept="${ACCEPTED_UPLOADS}">`;
+      <input id="kept-files" type="file" name="attachment"${form.files === 'many' ? html` multiple=""` : ''}${form.files === 'one' ? html` required=""` : ''}${fileInputLimits(ctx.i18n, v.maxUploadBytes, form.files === 'one' ? 1 : MAX_COMMENT_FILES)}>`;
   return layout(
     ctx,
     t('request.unreadable.title'),

@@ -1,5 +1,6 @@
 // What the file inputs accept and how a refused file is explained next to them: one list of types
 // (the server's allow-list, portal/http/multipart.ts) for the browser's filter and for the check.
+import { html, type SafeHtml } from '../../common/http/html.js';
 import type { Translator } from '../../common/i18n/index.js';
 import { MAX_FILES_PER_FORM } from '../../common/upload-spool-size.js';
 import { UPLOAD_TYPES } from '../upload-types.js';
@@ -20,6 +21,19 @@ export const MAX_COMMENT_FILES = MAX_CREATE_FILES;
 export const ACCEPTED_LIST = Object.keys(UPLOAD_TYPES)
   .map((ext) => ext.toUpperCase())
   .join(', ');
+
+/**
+ * A file input's `accept` and the limits the page's script checks at selection (pages/upload-limits.ts):
+ * the largest file, the most files, and what she is told for each, `{file}` standing for the name.
+ */
+export function fileInputLimits(i18n: Translator, maxBytes: number, maxFiles: number): SafeHtml {
+  const tooLarge = problemText(i18n, {
+    code: 'PORTAL_UPLOAD_TOO_LARGE',
+    params: { filename: '{file}', maxBytes },
+  });
+  const tooMany = problemText(i18n, { code: 'PORTAL_UPLOAD_TOO_MANY', params: { max: maxFiles } });
+  return html` accept="${ACCEPTED_UPLOADS}" data-max-bytes="${maxBytes}" data-max-files="${maxFiles}" data-too-large="${tooLarge}" data-too-many="${tooMany}"`;
+}
 
 /** The inline error for a refused file; the rest of the form is kept, the files must be chosen again. */
 export function uploadRefusalText(i18n: Translator, refused: Problem): string {

@@ -208,6 +208,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         csrf: session(res).csrf,
         writeKey: newWriteKey(),
         audience: (await audienceChoices(res, found.desk.id)).offered,
+        maxUploadBytes: services.maxUploadBytes,
       }),
     );
   });
@@ -277,6 +278,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
           // A new form where nothing could ever tell whether the key sent wrote (ADR 0299).
           writeKey: more.newWriteKey ? newWriteKey() : writeKey,
           audience: choices.offered,
+          maxUploadBytes: services.maxUploadBytes,
         }),
         status,
       );

@@ -377,7 +377,7 @@ describe('portal requests and visibility', () => {
     );
     expect(refusedPage).to.include('Printer on 3rd floor jams every morning').and.include('id="att-file"');
     expect(refusedPage).to.match(
-      /<input id="att-file" type="file" name="attachment" required accept="[^"]*\.pdf[^"]*" aria-invalid="true"/,
+      /<input id="att-file" type="file" name="attachment" required accept="[^"]*\.pdf[^"]*"[^>]* aria-invalid="true"/,
     );
     const body = new FormData();
     body.append('_csrf', token);
