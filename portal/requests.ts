@@ -44,6 +44,7 @@ import {
   type WriteOnceOptions,
   type WriteOutcome,
   withWriteKey,
+  writeKeyMadeAt,
   writeOnce,
 } from './write-once.js';
 
@@ -734,6 +735,8 @@ export class RequestService {
                   input.serviceDeskId,
                   input.writeKey,
                 ),
+              // Older than its claim, the form may have lost one: looked for past the search first.
+              formMadeAt: writeKeyMadeAt(input.writeKey),
             }
           : // Nothing carries the key, so nothing can find the request: a post of the same form (a
             // double click, the back button) must not create it again on the first's unknown

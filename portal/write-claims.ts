@@ -28,6 +28,12 @@ const UNCONFIRMED_REFUSED_MS = 30_000;
  * minutes"; ten minutes, as a session's recent writes are kept for its searches (ADR 0194, ADR 0240).
  */
 const UNCONFIRMED_SECONDS = 600;
+/**
+ * How far the clocks of the portal's replicas may disagree: a form made by one and posted to another
+ * is taken as that much older than it looks (ADR 0435), so that none is judged too young to have had
+ * a claim.
+ */
+const CLOCK_SKEW_MS = 30_000;
 
 /**
  * For a give-up that now holds its form: in how many seconds, counted when its error was met, a post
@@ -122,6 +128,14 @@ export interface ClaimLooks<T> {
    * made (a step offered again from where it leads, ADR 0288).
    */
   keepSeconds?: number;
+  /**
+   * When the form that carries the write was made (epoch ms). A post that finds no claim of its form
+   * while the form is older than a claim lives may come after one that gave up, its mark since gone
+   * (its 10 minutes over, or lost by the store): `confirm` looks before it writes, as it would for
+   * the mark (ADR 0435). A younger form cannot have lost a claim: it writes on `find` alone. Absent,
+   * the form is taken as young (a write `find` sees at once).
+   */
+  formMadeAt?: number;
 }
 
 export class WriteClaims {
@@ -140,20 +154,23 @@ export class WriteClaims {
    * same form then lands on the write if `confirm` finds it; else it writes nothing for the first
    * 30 s (the write may still be under way) and writes in its turn after them (never, for a write
    * kept: `keepSeconds`). Before ADR 0240 it wrote after 30 s on `find` alone, which a lagging
-   * search left blind: a second request.
+   * search left blind: a second request. A post of a form older than a claim lives that finds none
+   * looks with `confirm` before it writes: the claim may have been lost (`formMadeAt`, ADR 0435).
    */
   async once<T>(
     scope: string,
     write: () => Promise<WriteOutcome<T>>,
     looks: ClaimLooks<T> = {},
   ): Promise<WriteOutcome<T>> {
-    const { find, mayHaveWritten, confirm, keepSeconds } = looks;
+    const { find, mayHaveWritten, confirm, keepSeconds, formMadeAt } = looks;
     const { holdSeconds, waitMs, pollMs, sleep } = this.#options;
     // One hash tag for every claim: they share the store's witness of lost claims (FlowStore.claim).
     const key = `write:{claims}:${scope}`;
     const deadline = Date.now() + waitMs;
     // The caller has looked; so has a post that confirmed an earlier give-up wrote nothing.
     let lookFirst = false;
+    // Whether `confirm` looks before this post writes: its form may have lost a claim (ADR 0435).
+    let confirmFirst = confirm !== undefined && this.#mayHaveLostAClaim(formMadeAt);
     for (;;) {
       if (lookFirst) {
         const found = await find?.();
@@ -164,7 +181,8 @@ export class WriteClaims {
       if (await this.#store.claim(key, PENDING, holdSeconds)) {
         let outcome: WriteOutcome<T>;
         try {
-          outcome = await write();
+          const earlier = confirmFirst ? await this.#madeBefore(confirm) : undefined;
+          outcome = earlier === undefined ? await write() : { value: earlier, existed: true };
         } catch (err) {
           // Given up: a post waiting meanwhile looks again and writes in its turn, unless the write
           // may have been made where the look cannot see it yet. The write's error is the one to
@@ -202,6 +220,7 @@ export class WriteClaims {
           const earlier = await this.#afterGiveUp<T>(key, held, confirm, keepSeconds !== undefined);
           if (earlier) return earlier;
           lookFirst = !confirm;
+          confirmFirst = false;
           break;
         }
         if (held !== PENDING) return { value: (JSON.parse(held) as { value: T }).value, existed: true };
@@ -210,6 +229,23 @@ export class WriteClaims {
         await sleep(pollMs);
       }
     }
+  }
+
+  /** Whether a form made at `formMadeAt` is older than a claim lives: a claim it had may be gone. */
+  #mayHaveLostAClaim(formMadeAt: number | undefined): boolean {
+    if (formMadeAt === undefined) return false;
+    const age = Date.now() - formMadeAt;
+    return age < -CLOCK_SKEW_MS || age >= this.#options.holdSeconds * 1000 - CLOCK_SKEW_MS;
+  }
+
+  /**
+   * `confirm`, under a fresh claim of a form that may have lost one: the write an earlier post made.
+   * A look that fails tells nothing and this post writes, as it did on `find` alone before ADR 0435:
+   * refusing would keep every such form out while the look is down, for a write that was most likely
+   * never sent (a form old only because its customer took her time over it).
+   */
+  async #madeBefore<T>(confirm: (() => Promise<T | undefined>) | undefined): Promise<T | undefined> {
+    return confirm?.().catch(() => undefined);
   }
 
   /**

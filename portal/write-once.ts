@@ -17,8 +17,25 @@ export const WRITE_KEY = /^jsmsso[0-9a-f]{24}$/;
 /** The form field that carries the key. */
 export const WRITE_KEY_FIELD = '_write';
 
-export function newWriteKey(): string {
-  return `jsmsso${randomBytes(12).toString('hex')}`;
+/**
+ * A new key: when it was made (whole seconds since the epoch, 8 hex digits), then 8 random bytes. The
+ * time tells a post of the form whether the form is older than a write claim lives, so that a claim it
+ * may have had is gone (ADR 0435). The key is no secret: its claim and its look are the customer's own.
+ */
+export function newWriteKey(now = Date.now()): string {
+  const seconds = Math.floor(now / 1000)
+    .toString(16)
+    .padStart(8, '0');
+  return `jsmsso${seconds}${randomBytes(8).toString('hex')}`;
+}
+
+/**
+ * When `key` was made (epoch ms, to the second, rounded down) as its first 8 hex digits say. A key of a
+ * portal before ADR 0435 is random throughout: read so, its time is almost surely far in the future
+ * or past, so that its form is taken as older than a claim (portal/write-claims.ts `formMadeAt`).
+ */
+export function writeKeyMadeAt(key: string): number {
+  return Number.parseInt(key.slice('jsmsso'.length, 'jsmsso'.length + 8), 16) * 1000;
 }
 
 /** The submitted key when well-formed; else a fresh one (an old page without a key still writes once). */
@@ -46,8 +63,8 @@ export interface WriteOnceOptions<T> {
    * A look that sees the write the moment it is made, where `find` may not (Jira's search is
    * eventually consistent: a new issue may take seconds to minutes to be found), costlier than `find`;
    * run within LOOK_BUDGET_MS: after a failure whose outcome is unknown, when `find` did not see the
-   * write, and by a post of the same form after an earlier one gave up so (portal/write-claims.ts,
-   * ADR 0240).
+   * write, by a post of the same form after an earlier one gave up so (portal/write-claims.ts,
+   * ADR 0240), and before the write of a form older than its claim (`formMadeAt`, ADR 0435).
    */
   confirm?: () => Promise<T | undefined>;
   /**
@@ -56,6 +73,11 @@ export interface WriteOnceOptions<T> {
    * (portal/write-claims.ts `ClaimLooks.keepSeconds`): as long as the form can be posted.
    */
   keepSeconds?: number;
+  /**
+   * When the form that carries this write was made (writeKeyMadeAt): a form older than its claim may
+   * have lost one, and `confirm` looks before it writes (portal/write-claims.ts, ADR 0435).
+   */
+  formMadeAt?: number;
   write: () => Promise<T>;
   /** Total time this may spend waiting before it gives up with the last error. */
   budgetMs: number;
@@ -120,10 +142,11 @@ export async function writeOnce<T>(options: WriteOnceOptions<T>): Promise<WriteO
   const write = () => writeLooked(options);
   if (!options.claim) return write();
   const { claims, scope } = options.claim;
-  const { find, confirm, keepSeconds } = options;
+  const { find, confirm, keepSeconds, formMadeAt } = options;
   return claims.once(scope, write, {
     ...(find ? { find } : {}),
     ...(keepSeconds === undefined ? {} : { keepSeconds }),
+    ...(formMadeAt === undefined ? {} : { formMadeAt }),
     mayHaveWritten,
     ...(confirm ? { confirm: () => confirmWithin(confirm, LOOK_BUDGET_MS) } : {}),
   });

@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import type { FaultRule } from '../../dev/jsm-emulator/faults.js';
+import { newWriteKey } from '../../portal/write-once.js';
 import { eventually } from '../../testkit/envtest.js';
 import { holdClock } from '../../testkit/held-clock.js';
 import {
@@ -61,9 +62,16 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
     answered: Pick<FaultRule, 'statusAfterHandling' | 'rewriteJson' | 'onArrival'> = {
       statusAfterHandling: 500,
     },
+    /** The form's write key, when not the one just rendered (a form made earlier, ADR 0435). */
+    writeKey?: string,
   ) {
     const form = raiseRequestForm(h, alice, 'Get IT help');
-    const fields = { ...(await form.fresh()), f_summary: summary, f_description: description };
+    const fields = {
+      ...(await form.fresh()),
+      ...(writeKey === undefined ? {} : { _write: writeKey }),
+      f_summary: summary,
+      f_description: description,
+    };
     h.emulator.state.searchIndex.hold();
     h.emulator.faults.set(
       { ...answered, pathPrefix: '/rest/servicedeskapi/request', method: 'POST', times: 1 },
@@ -207,6 +215,51 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
       redis.disconnect();
     }
   });
+
+  // ADR 0435: a claim gone (its give-up's 10 minutes over, or lost by the store) left the form to the
+  // search alone, which lags: it raised the request again. The form's key says when the form was made:
+  // older than a claim lives, it may have had one, and it is looked for past the search before it writes.
+  const claimGone: {
+    what: string;
+    madeAgoMs: number;
+    gone: (redis: Redis, writeKey: string) => Promise<void>;
+  }[] = [
+    {
+      what: 'more than 10 minutes after its give-up',
+      madeAgoMs: 11 * 60_000,
+      gone: (redis, writeKey) => passOnWriteClaim(redis, 'create:', writeKey, 601_000),
+    },
+    {
+      what: 'after the flow store lost its claim',
+      madeAgoMs: 3 * 60_000,
+      gone: async (redis, writeKey) => {
+        const claims = await redis.keys(`*write:{claims}:create:*:${writeKey}`);
+        expect(claims, 'the claim').to.have.length(1);
+        await redis.del(...claims);
+      },
+    },
+  ];
+  for (const { what, madeAgoMs, gone } of claimGone)
+    it(`raises one request when the form is sent again ${what}, the search still behind: it reads the keys past the search`, async () => {
+      const made = await createdThen500(
+        `Sent again ${what}`,
+        'Atlassian wrote it, answered 500, and its search still does not show it.',
+        true,
+        undefined,
+        newWriteKey(Date.now() - madeAgoMs),
+      );
+      expect(made.res.status).to.equal(502);
+      const redis = new Redis(redisUrl());
+      try {
+        await gone(redis, made.fields._write);
+        expect(await redis.keys(`*write:{claims}:create:*:${made.fields._write}`), 'the claim').to.deep.equal(
+          [],
+        );
+      } finally {
+        redis.disconnect();
+      }
+      await sentAgainLandsOnIt(made.form, made.fields);
+    });
 
   /** Every checkbox of a form checked: what a request type's required choices need. */
   async function answered(action: string): Promise<Record<string, string>> {

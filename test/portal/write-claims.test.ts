@@ -6,7 +6,7 @@ import {
   WriteInProgressError,
   WriteUnconfirmedError,
 } from '../../portal/write-claims.js';
-import type { WriteOutcome } from '../../portal/write-once.js';
+import { newWriteKey, type WriteOutcome, writeKeyMadeAt } from '../../portal/write-once.js';
 
 describe('portal write claims (a second post of one form waits for the first)', () => {
   it('lets a waiting post look and write in its turn when the holder gives up', async () => {
@@ -170,5 +170,69 @@ describe('portal write claims (a second post of one form waits for the first)', 
       expect(outcome).to.deep.equal({ value: 'IT-10', existed: false });
       expect(JSON.parse(left!)).to.deep.equal({ value: 'IT-10' });
     });
+  });
+
+  // ADR 0435: a claim gone (its give-up's 10 minutes over, or lost by the store) left a form sent again
+  // to the search alone, which may lag: its request was raised twice.
+  describe('a form older than a claim lives, no claim of it found', () => {
+    /** A fresh post of a form whose key was made `ageMs` ago (holdSeconds 140); what it looked and wrote. */
+    async function post(formMadeAt: number, confirmed: string | undefined | Error) {
+      const calls: string[] = [];
+      const store = new MemoryFlowStore();
+      const outcome = await new WriteClaims(store, { holdSeconds: 140, waitMs: 1000 })
+        .once(
+          'create:1:a:k',
+          async () => {
+            calls.push('write');
+            return { value: 'IT-10', existed: false };
+          },
+          {
+            find: async () => undefined,
+            confirm: async () => {
+              calls.push('confirm');
+              if (confirmed instanceof Error) throw confirmed;
+              return confirmed;
+            },
+            formMadeAt,
+          },
+        )
+        .catch((err: unknown) => err);
+      return { outcome, calls, left: await store.get('write:{claims}:create:1:a:k') };
+    }
+    const madeAgo = (ms: number) => writeKeyMadeAt(newWriteKey(Date.now() - ms));
+
+    it('lands on the write a look past the search finds, and keeps it in its claim', async () => {
+      for (const ageMs of [111_000, 601_000, 8 * 3600_000]) {
+        const { outcome, calls, left } = await post(madeAgo(ageMs), 'IT-9');
+        expect(outcome).to.deep.equal({ value: 'IT-9', existed: true });
+        expect(calls).to.deep.equal(['confirm']);
+        expect(JSON.parse(left!)).to.deep.equal({ value: 'IT-9' });
+      }
+    });
+
+    it('writes when the look past the search finds nothing, or fails (nothing known: as on the search alone)', async () => {
+      for (const confirmed of [undefined, new Error('Atlassian did not answer the look')]) {
+        const { outcome, calls } = await post(madeAgo(601_000), confirmed);
+        expect(outcome).to.deep.equal({ value: 'IT-10', existed: false });
+        expect(calls).to.deep.equal(['confirm', 'write']);
+      }
+    });
+
+    it('looks for a form whose key tells no time of this portal (a key of an earlier release, random throughout)', async () => {
+      const { calls } = await post(writeKeyMadeAt('jsmssoffffffff0123456789abcdef01'), undefined);
+      expect(calls).to.deep.equal(['confirm', 'write']);
+    });
+
+    it('writes at once for a form younger than a claim lives (it cannot have lost one), a replica’s clock ahead too', async () => {
+      for (const ageMs of [0, 109_000, -29_000]) {
+        const { calls } = await post(madeAgo(ageMs), 'IT-9');
+        expect(calls, `a form made ${ageMs} ms ago`).to.deep.equal(['write']);
+      }
+    });
+  });
+
+  it('reads when a write key was made, to the second', () => {
+    const now = Date.now();
+    expect(now - writeKeyMadeAt(newWriteKey(now))).to.be.within(0, 999);
   });
 });
