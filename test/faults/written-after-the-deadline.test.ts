@@ -316,18 +316,75 @@ describe('faults: a write Atlassian commits after the portal’s deadline, its f
     }
   });
 
-  // A raise form the same (ADR 0399).
-  it('says when a raise form it could not confirm can be sent again, and that a post within the hold sent nothing', async () => {
+  /**
+   * A raise form whose create Atlassian holds past the call's deadline (`commit` lets it be made): its first
+   * post, a 502, and that page.
+   */
+  async function raisedPastItsDeadline(summary: string, description: string) {
     const form = raiseRequestForm(h, alice, 'Get IT help');
-    const { fields } = await form.filled({
-      f_summary: 'Raised while the help center was slow',
-      f_description: 'Sent twice, raised once.',
-    });
+    const { fields } = await form.filled({ f_summary: summary, f_description: description });
     const commit = holdNextWrite(h, '/rest/servicedeskapi/request');
     try {
       const first = await form.post(fields);
       const firstPage = await first.text();
       expect(first.status, 'the first post, past its deadline').to.equal(502);
+      return { form, fields, commit, first, firstPage };
+    } catch (err) {
+      // Not held for the tests after this one.
+      commit();
+      throw err;
+    }
+  }
+
+  // ADR 0435: a write Atlassian commits later than the hold cannot be told from one lost on its way, which the
+  // customer's post after the hold must write. The pages promised it "will not be added twice" (or raise the
+  // request twice): a promise the portal cannot keep. They now say what sending again does.
+  it('says what sending a comment again after the hold does, when Atlassian commits the first later still: added only if the first is not there by then, so both show', async () => {
+    const { key, page, writeKey } = await opened(h, alice, comment);
+    const commit = holdNextWrite(h, comment.writes(key));
+    try {
+      const firstPage = await expectUnconfirmedPage(comment, await comment.send(alice, key, page));
+      expect(firstPage).to.not.contain('twice)');
+      expect(firstPage).to.contain(
+        '(it is added only if the earlier one is not there by then; if that one still arrives later, both show)',
+      );
+      await passOnWriteClaim(redis, claimScope(key), writeKey, 31_000);
+      const again = await comment.send(alice, key, firstPage);
+      expect(again.status, 'the comment sent again after the hold, the first still held').to.equal(303);
+      expect(await committed(h, comment, key, writeKey, commit), 'comments once the first commits').to.equal(
+        2,
+      );
+    } finally {
+      commit();
+    }
+  });
+
+  it('says what sending a raise form again after the hold does, when Atlassian makes the first later still', async () => {
+    const { form, fields, commit, firstPage } = await raisedPastItsDeadline(
+      'Raised after the hold while the first was still being made',
+      'Sent again after the hold.',
+    );
+    try {
+      expect(firstPage).to.not.contain('twice)');
+      expect(firstPage).to.contain(
+        '(it raises the request only if the earlier one is not there by then; if that one still arrives later, you will have both)',
+      );
+      await passOnWriteClaim(redis, 'create:', fields._write, 31_000);
+      expect((await form.post(fields)).status, 'the form sent again after the hold').to.equal(303);
+      commit();
+      await eventually(async () => form.created(fields.f_summary).length === 2, 'the held create made too');
+    } finally {
+      commit();
+    }
+  });
+
+  // A raise form the same (ADR 0399).
+  it('says when a raise form it could not confirm can be sent again, and that a post within the hold sent nothing', async () => {
+    const { form, fields, commit, first, firstPage } = await raisedPastItsDeadline(
+      'Raised while the help center was slow',
+      'Sent twice, raised once.',
+    );
+    try {
       expect(firstPage).to.contain('We could not confirm whether your request was created.');
       await sendableAgainIn(first, firstPage);
       const again = await form.post(fields);

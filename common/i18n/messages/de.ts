@@ -146,11 +146,11 @@ export const de: Catalogue = {
   'create.outcomeUnknown':
     'Wir konnten nicht bestätigen, ob Ihre Anfrage erstellt wurde. Bitte sehen Sie unter „Meine Anfragen“ nach, bevor Sie sie erneut senden.',
   'create.outcomeUnknownHeld':
-    'Wir konnten nicht bestätigen, ob Ihre Anfrage erstellt wurde. Sie ist möglicherweise noch unterwegs: Sehen Sie zuerst unter „Meine Anfragen“ nach (eine gerade erstellte Anfrage kann dort einige Minuten später erscheinen). Ihre Angaben sind unten erhalten; Sie können dieses Formular in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (die Anfrage wird nicht doppelt erstellt).',
+    'Wir konnten nicht bestätigen, ob Ihre Anfrage erstellt wurde. Sie ist möglicherweise noch unterwegs: Sehen Sie zuerst unter „Meine Anfragen“ nach (eine gerade erstellte Anfrage kann dort einige Minuten später erscheinen). Ihre Angaben sind unten erhalten; Sie können dieses Formular in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (die Anfrage wird nur erstellt, wenn die vorherige bis dahin nicht da ist; trifft diese noch später ein, haben Sie beide).',
   'create.stillChecked':
-    'Wir prüfen noch, ob die mit Ihrem vorherigen Klick gesendete Anfrage erstellt wurde: Sie ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Sehen Sie gleich unter „Meine Anfragen“ nach; Ihre Angaben sind unten erhalten, und Sie können dieses Formular in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (die Anfrage wird nicht doppelt erstellt).',
+    'Wir prüfen noch, ob die mit Ihrem vorherigen Klick gesendete Anfrage erstellt wurde: Sie ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Sehen Sie gleich unter „Meine Anfragen“ nach; Ihre Angaben sind unten erhalten, und Sie können dieses Formular in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (die Anfrage wird nur erstellt, wenn die vorherige bis dahin nicht da ist; trifft diese noch später ein, haben Sie beide).',
   'create.inProgress':
-    'Ihre Anfrage wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht ihr Ergebnis fest. Sehen Sie dann unter „Meine Anfragen“ nach; Ihre Angaben sind unten erhalten, und wenn Sie dieses Formular erneut senden, wird die Anfrage nicht doppelt erstellt.',
+    'Ihre Anfrage wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht ihr Ergebnis fest. Sehen Sie dann unter „Meine Anfragen“ nach; Ihre Angaben sind unten erhalten, und wenn Sie dieses Formular erneut senden, wird die Anfrage nur erstellt, wenn die vorherige bis dahin nicht da ist (trifft diese noch später ein, haben Sie beide).',
   'create.outcomeUnknownNewForm':
     'Wir konnten nicht bestätigen, ob Ihre Anfrage erstellt wurde. Dieses Formular kann es nicht feststellen: Sehen Sie zuerst unter „Meine Anfragen“ nach (eine gerade erstellte Anfrage kann dort einige Minuten später erscheinen): Wenn Sie dieses Formular erneut senden, wird eine neue Anfrage erstellt.',
 
@@ -176,20 +176,20 @@ export const de: Catalogue = {
   'request.unreadable.send': 'Erneut senden',
   'request.unreadable.open': 'Anfrage öffnen',
   'request.refused.commentInProgress':
-    'Ihr Kommentar wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht sein Ergebnis fest. Prüfen Sie dann die Kommentare der Anfrage noch einmal; Ihr Kommentar ist unten erhalten, und erneut gesendet wird er nicht doppelt hinzugefügt.',
+    'Ihr Kommentar wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht sein Ergebnis fest. Prüfen Sie dann die Kommentare der Anfrage noch einmal; Ihr Kommentar ist unten erhalten, und erneut gesendet wird er nur hinzugefügt, wenn der vorherige bis dahin nicht da ist (trifft dieser noch später ein, erscheinen beide).',
   'request.refused.namedFileUndecided':
     'Nichts wurde gesendet: Wir können die Dateien dieser Anfrage gerade nicht prüfen. Bitte senden Sie es in einigen Minuten erneut; Ihr Text ist unten erhalten.',
   'request.refused.commentUnconfirmed':
-    'Wir konnten nicht bestätigen, ob Ihr Kommentar hinzugefügt wurde. Prüfen Sie zuerst die Kommentare der Anfrage; Ihr Kommentar ist unten erhalten, und erneut gesendet wird er nicht doppelt hinzugefügt.',
+    'Wir konnten nicht bestätigen, ob Ihr Kommentar hinzugefügt wurde. Prüfen Sie zuerst die Kommentare der Anfrage; Ihr Kommentar ist unten erhalten, und erneut gesendet wird er nur hinzugefügt, wenn der vorherige bis dahin nicht da ist (trifft dieser noch später ein, erscheinen beide).',
   'request.refused.commentUnconfirmedHeld':
-    'Wir konnten nicht bestätigen, ob Ihr Kommentar hinzugefügt wurde. Er ist möglicherweise noch unterwegs: Prüfen Sie zuerst die Kommentare der Anfrage. Ihr Kommentar ist unten erhalten; Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nicht doppelt hinzugefügt).',
+    'Wir konnten nicht bestätigen, ob Ihr Kommentar hinzugefügt wurde. Er ist möglicherweise noch unterwegs: Prüfen Sie zuerst die Kommentare der Anfrage. Ihr Kommentar ist unten erhalten; Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nur hinzugefügt, wenn der vorherige bis dahin nicht da ist; trifft dieser noch später ein, erscheinen beide).',
   'request.refused.commentStillChecked':
-    'Wir prüfen noch, ob der mit Ihrem vorherigen Klick gesendete Kommentar hinzugefügt wurde: Er ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Prüfen Sie die Kommentare der Anfrage gleich noch einmal; Ihr Kommentar ist unten erhalten, und Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nicht doppelt hinzugefügt).',
+    'Wir prüfen noch, ob der mit Ihrem vorherigen Klick gesendete Kommentar hinzugefügt wurde: Er ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Prüfen Sie die Kommentare der Anfrage gleich noch einmal; Ihr Kommentar ist unten erhalten, und Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nur hinzugefügt, wenn der vorherige bis dahin nicht da ist; trifft dieser noch später ein, erscheinen beide).',
   'request.refused.stepUnavailable': 'Dieser Schritt ist nicht verfügbar.',
   'request.refused.stepInProgress':
     'Dieser Schritt wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht sein Ergebnis fest. Prüfen Sie dann den Status der Anfrage, bevor Sie den Schritt erneut ausführen.',
   'request.refused.stepCommentInProgress':
-    'Dieser Schritt wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht sein Ergebnis fest. Prüfen Sie dann den Status der Anfrage noch einmal; Ihr Kommentar ist unten erhalten, und wenn Sie dieses Formular erneut senden, wird weder der Schritt noch der Kommentar doppelt ausgeführt.',
+    'Dieser Schritt wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht sein Ergebnis fest. Prüfen Sie dann den Status der Anfrage noch einmal; Ihr Kommentar ist unten erhalten, und wenn Sie dieses Formular erneut senden, werden Schritt und Kommentar nur ausgeführt, wenn der vorherige bis dahin nicht da ist (trifft dieser noch später ein, erscheinen beide).',
   'request.refused.stepNotSent':
     'Die Anfrage wurde nicht aktualisiert. Sie können diesen Schritt erneut senden.',
   'request.refused.shareNotSent': 'Die Freigabe wurde nicht geändert. Sie können sie erneut senden.',
@@ -198,9 +198,9 @@ export const de: Catalogue = {
   'request.refused.stepUnconfirmed':
     'Wir konnten nicht bestätigen, ob die Anfrage aktualisiert wurde. Prüfen Sie unten ihren Status, bevor Sie diesen Schritt erneut senden.',
   'request.refused.stepUnconfirmedHeld':
-    'Wir konnten nicht bestätigen, ob die Anfrage aktualisiert wurde. Der Schritt ist möglicherweise noch unterwegs: Prüfen Sie unten ihren Status, bevor Sie diesen Schritt erneut ausführen. Ihr Kommentar ist unten erhalten; Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nicht doppelt hinzugefügt).',
+    'Wir konnten nicht bestätigen, ob die Anfrage aktualisiert wurde. Der Schritt ist möglicherweise noch unterwegs: Prüfen Sie unten ihren Status, bevor Sie diesen Schritt erneut ausführen. Ihr Kommentar ist unten erhalten; Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nur hinzugefügt, wenn der vorherige bis dahin nicht da ist; trifft dieser noch später ein, erscheinen beide).',
   'request.refused.stepStillChecked':
-    'Wir prüfen noch, ob Ihr vorheriger Klick die Anfrage aktualisiert hat: Der Schritt ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Prüfen Sie unten gleich noch einmal ihren Status; Ihr Kommentar ist unten erhalten, und Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nicht doppelt hinzugefügt).',
+    'Wir prüfen noch, ob Ihr vorheriger Klick die Anfrage aktualisiert hat: Der Schritt ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Prüfen Sie unten gleich noch einmal ihren Status; Ihr Kommentar ist unten erhalten, und Sie können ihn in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden (er wird nur hinzugefügt, wenn der vorherige bis dahin nicht da ist; trifft dieser noch später ein, erscheinen beide).',
   'request.refused.stepUnavailableHere': 'Dieser Schritt ist für diese Anfrage nicht verfügbar.',
   'request.refused.commentTooLong': 'Der Kommentar ist zu lang.',
   'request.refused.shareOrganizationsOnly':
@@ -220,13 +220,13 @@ export const de: Catalogue = {
   'request.refused.fileNotAttached':
     'Ihre Datei wurde nicht angehängt; bitte wählen Sie sie aus und laden Sie sie erneut hoch.',
   'request.refused.fileInProgress':
-    'Ihre Datei wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht ihr Ergebnis fest. Prüfen Sie dann die Dateien der Anfrage noch einmal; um sie erneut zu senden, wählen Sie sie unten aus und laden Sie sie hoch: Sie wird nicht doppelt angehängt.',
+    'Ihre Datei wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht ihr Ergebnis fest. Prüfen Sie dann die Dateien der Anfrage noch einmal; um sie erneut zu senden, wählen Sie sie unten aus und laden Sie sie hoch: Sie wird nur angehängt, wenn die vorherige bis dahin nicht da ist (trifft diese noch später ein, erscheinen beide).',
   'request.refused.fileUnconfirmed':
-    'Wir konnten nicht bestätigen, ob Ihre Datei angehängt wurde. Prüfen Sie zuerst die Dateien der Anfrage; um sie erneut zu senden, wählen Sie sie unten aus und laden Sie sie hoch: Sie wird nicht doppelt angehängt.',
+    'Wir konnten nicht bestätigen, ob Ihre Datei angehängt wurde. Prüfen Sie zuerst die Dateien der Anfrage; um sie erneut zu senden, wählen Sie sie unten aus und laden Sie sie hoch: Sie wird nur angehängt, wenn die vorherige bis dahin nicht da ist (trifft diese noch später ein, erscheinen beide).',
   'request.refused.fileUnconfirmedHeld':
-    'Wir konnten nicht bestätigen, ob Ihre Datei angehängt wurde. Sie ist möglicherweise noch unterwegs: Prüfen Sie zuerst die Dateien der Anfrage. Sie können sie in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden: Wählen Sie sie unten aus und laden Sie sie hoch (sie wird nicht doppelt angehängt).',
+    'Wir konnten nicht bestätigen, ob Ihre Datei angehängt wurde. Sie ist möglicherweise noch unterwegs: Prüfen Sie zuerst die Dateien der Anfrage. Sie können sie in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden: Wählen Sie sie unten aus und laden Sie sie hoch (sie wird nur angehängt, wenn die vorherige bis dahin nicht da ist; trifft diese noch später ein, erscheinen beide).',
   'request.refused.fileStillChecked':
-    'Wir prüfen noch, ob die mit Ihrem vorherigen Klick gesendete Datei angehängt wurde: Sie ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Prüfen Sie die Dateien der Anfrage gleich noch einmal; Sie können sie in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden: Wählen Sie sie unten aus und laden Sie sie hoch (sie wird nicht doppelt angehängt).',
+    'Wir prüfen noch, ob die mit Ihrem vorherigen Klick gesendete Datei angehängt wurde: Sie ist möglicherweise noch unterwegs, daher wurde diesmal nichts gesendet. Prüfen Sie die Dateien der Anfrage gleich noch einmal; Sie können sie in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut senden: Wählen Sie sie unten aus und laden Sie sie hoch (sie wird nur angehängt, wenn die vorherige bis dahin nicht da ist; trifft diese noch später ein, erscheinen beide).',
   'upload.acceptedTypes': 'Erlaubte Typen: {types}.',
   'upload.chooseAgain': 'Es wurde nichts gesendet; bitte wählen Sie Ihre Dateien erneut aus.',
   'refusal.uploadContent':

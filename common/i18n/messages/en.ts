@@ -148,11 +148,11 @@ export const en = {
   'create.outcomeUnknown':
     'We could not confirm whether your request was created. Please check My requests before sending it again.',
   'create.outcomeUnknownHeld':
-    'We could not confirm whether your request was created. It may still be on its way: check My requests first (a request just raised may take a few minutes to show there). Your answers are kept below; you can send this form again in {seconds, plural, one {# second} other {# seconds}} (it will not raise the request twice).',
+    'We could not confirm whether your request was created. It may still be on its way: check My requests first (a request just raised may take a few minutes to show there). Your answers are kept below; you can send this form again in {seconds, plural, one {# second} other {# seconds}} (it raises the request only if the earlier one is not there by then; if that one still arrives later, you will have both).',
   'create.stillChecked':
-    'We are still checking whether the request from your earlier click was created: it may still be on its way, so nothing was sent this time. Check My requests in a moment; your answers are kept below, and you can send this form again in {seconds, plural, one {# second} other {# seconds}} (it will not raise the request twice).',
+    'We are still checking whether the request from your earlier click was created: it may still be on its way, so nothing was sent this time. Check My requests in a moment; your answers are kept below, and you can send this form again in {seconds, plural, one {# second} other {# seconds}} (it raises the request only if the earlier one is not there by then; if that one still arrives later, you will have both).',
   'create.inProgress':
-    'Your request is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check My requests then; your answers are kept below, and sending this form again will not raise the request twice.',
+    'Your request is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check My requests then; your answers are kept below, and sending this form again raises the request only if the earlier one is not there by then (if that one still arrives later, you will have both).',
   'create.outcomeUnknownNewForm':
     'We could not confirm whether your request was created. This form cannot tell: check My requests first (a request just raised may take a few minutes to show there): sending this form again raises a new request.',
 
@@ -178,20 +178,20 @@ export const en = {
   'request.unreadable.send': 'Send again',
   'request.unreadable.open': 'Open the request',
   'request.refused.commentInProgress':
-    'Your comment is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check the request’s comments again then; your comment is kept below, and sending it again will not add it twice.',
+    'Your comment is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check the request’s comments again then; your comment is kept below, and sending it again adds it only if the earlier one is not there by then (if that one still arrives later, both show).',
   'request.refused.namedFileUndecided':
     'Nothing was sent: we cannot check the files of this request right now. Please send it again in a few minutes; your text is kept below.',
   'request.refused.commentUnconfirmed':
-    'We could not confirm whether your comment was added. Check the request’s comments first; your comment is kept below, and sending it again will not add it twice.',
+    'We could not confirm whether your comment was added. Check the request’s comments first; your comment is kept below, and sending it again adds it only if the earlier one is not there by then (if that one still arrives later, both show).',
   'request.refused.commentUnconfirmedHeld':
-    'We could not confirm whether your comment was added. It may still be on its way: check the request’s comments first. Your comment is kept below; you can send it again in {seconds, plural, one {# second} other {# seconds}} (it will not be added twice).',
+    'We could not confirm whether your comment was added. It may still be on its way: check the request’s comments first. Your comment is kept below; you can send it again in {seconds, plural, one {# second} other {# seconds}} (it is added only if the earlier one is not there by then; if that one still arrives later, both show).',
   'request.refused.commentStillChecked':
-    'We are still checking whether the comment from your earlier click was added: it may still be on its way, so nothing was sent this time. Check the request’s comments in a moment; your comment is kept below, and you can send it again in {seconds, plural, one {# second} other {# seconds}} (it will not be added twice).',
+    'We are still checking whether the comment from your earlier click was added: it may still be on its way, so nothing was sent this time. Check the request’s comments in a moment; your comment is kept below, and you can send it again in {seconds, plural, one {# second} other {# seconds}} (it is added only if the earlier one is not there by then; if that one still arrives later, both show).',
   'request.refused.stepUnavailable': 'That step is not available.',
   'request.refused.stepInProgress':
     'That step is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check the request’s status again then, before taking the step again.',
   'request.refused.stepCommentInProgress':
-    'That step is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check the request’s status again then; your comment is kept below, and sending this form again will neither take the step nor add the comment twice.',
+    'That step is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check the request’s status again then; your comment is kept below, and sending this form again takes the step with its comment only if the earlier one is not there by then (if that one still arrives later, both show).',
   'request.refused.stepNotSent': 'The request was not updated. You can send that step again.',
   'request.refused.shareNotSent': 'Sharing was not changed. You can send it again.',
   'request.refused.shareUnconfirmed':
@@ -199,9 +199,9 @@ export const en = {
   'request.refused.stepUnconfirmed':
     'We could not confirm whether the request was updated. Check its status below before sending that step again.',
   'request.refused.stepUnconfirmedHeld':
-    'We could not confirm whether the request was updated. The step may still be on its way: check its status below before taking that step again. Your comment is kept below; you can send it again in {seconds, plural, one {# second} other {# seconds}} (it will not be added twice).',
+    'We could not confirm whether the request was updated. The step may still be on its way: check its status below before taking that step again. Your comment is kept below; you can send it again in {seconds, plural, one {# second} other {# seconds}} (it is added only if the earlier one is not there by then; if that one still arrives later, both show).',
   'request.refused.stepStillChecked':
-    'We are still checking whether your earlier click updated the request: the step may still be on its way, so nothing was sent this time. Check its status below in a moment; your comment is kept below, and you can send it again in {seconds, plural, one {# second} other {# seconds}} (it will not be added twice).',
+    'We are still checking whether your earlier click updated the request: the step may still be on its way, so nothing was sent this time. Check its status below in a moment; your comment is kept below, and you can send it again in {seconds, plural, one {# second} other {# seconds}} (it is added only if the earlier one is not there by then; if that one still arrives later, both show).',
   'request.refused.stepUnavailableHere': 'That step is not available for this request.',
   'request.refused.commentTooLong': 'The comment is too long.',
   'request.refused.shareOrganizationsOnly':
@@ -220,13 +220,13 @@ export const en = {
   'error.uploadRefused.title': 'Upload refused',
   'request.refused.fileNotAttached': 'Your file was not attached; please choose it and upload it again.',
   'request.refused.fileInProgress':
-    'Your file is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check the request’s files again then; to send it again, choose it below and upload it: it will not be attached twice.',
+    'Your file is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check the request’s files again then; to send it again, choose it below and upload it: it is attached only if the earlier one is not there by then (if that one still arrives later, both show).',
   'request.refused.fileUnconfirmed':
-    'We could not confirm whether your file was attached. Check the request’s files first; to send it again, choose it below and upload it: it will not be attached twice.',
+    'We could not confirm whether your file was attached. Check the request’s files first; to send it again, choose it below and upload it: it is attached only if the earlier one is not there by then (if that one still arrives later, both show).',
   'request.refused.fileUnconfirmedHeld':
-    'We could not confirm whether your file was attached. It may still be on its way: check the request’s files first. You can send it again in {seconds, plural, one {# second} other {# seconds}}: choose it below and upload it (it will not be attached twice).',
+    'We could not confirm whether your file was attached. It may still be on its way: check the request’s files first. You can send it again in {seconds, plural, one {# second} other {# seconds}}: choose it below and upload it (it is attached only if the earlier one is not there by then; if that one still arrives later, both show).',
   'request.refused.fileStillChecked':
-    'We are still checking whether the file from your earlier click was attached: it may still be on its way, so nothing was sent this time. Check the request’s files in a moment; you can send it again in {seconds, plural, one {# second} other {# seconds}}: choose it below and upload it (it will not be attached twice).',
+    'We are still checking whether the file from your earlier click was attached: it may still be on its way, so nothing was sent this time. Check the request’s files in a moment; you can send it again in {seconds, plural, one {# second} other {# seconds}}: choose it below and upload it (it is attached only if the earlier one is not there by then; if that one still arrives later, both show).',
   'upload.acceptedTypes': 'Accepted types: {types}.',
   'upload.chooseAgain': 'Nothing was sent; please choose your files again.',
   'refusal.uploadContent':

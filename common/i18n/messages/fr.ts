@@ -149,11 +149,11 @@ export const fr: Catalogue = {
   'create.outcomeUnknown':
     'Nous n’avons pas pu vérifier si votre demande a été créée. Consultez Mes demandes avant de la renvoyer.',
   'create.outcomeUnknownHeld':
-    'Nous n’avons pas pu vérifier si votre demande a été créée. Elle est peut-être encore en cours d’envoi\u00a0: consultez d’abord Mes demandes (une demande tout juste créée peut mettre quelques minutes à y apparaître). Vos réponses sont conservées ci-dessous\u00a0; vous pourrez renvoyer ce formulaire dans {seconds, plural, one {# seconde} other {# secondes}} (il ne créera pas la demande deux fois).',
+    'Nous n’avons pas pu vérifier si votre demande a été créée. Elle est peut-être encore en cours d’envoi\u00a0: consultez d’abord Mes demandes (une demande tout juste créée peut mettre quelques minutes à y apparaître). Vos réponses sont conservées ci-dessous\u00a0; vous pourrez renvoyer ce formulaire dans {seconds, plural, one {# seconde} other {# secondes}} (il ne créera la demande que si la précédente n’est pas arrivée d’ici là\u00a0; si celle-ci arrive plus tard encore, vous aurez les deux).',
   'create.stillChecked':
-    'Nous vérifions encore si la demande envoyée par votre clic précédent a été créée\u00a0: elle est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Consultez Mes demandes dans un instant\u00a0; vos réponses sont conservées ci-dessous, et vous pourrez renvoyer ce formulaire dans {seconds, plural, one {# seconde} other {# secondes}} (il ne créera pas la demande deux fois).',
+    'Nous vérifions encore si la demande envoyée par votre clic précédent a été créée\u00a0: elle est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Consultez Mes demandes dans un instant\u00a0; vos réponses sont conservées ci-dessous, et vous pourrez renvoyer ce formulaire dans {seconds, plural, one {# seconde} other {# secondes}} (il ne créera la demande que si la précédente n’est pas arrivée d’ici là\u00a0; si celle-ci arrive plus tard encore, vous aurez les deux).',
   'create.inProgress':
-    'Votre demande est encore en cours d’envoi depuis votre clic précédent\u00a0; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Consultez alors Mes demandes\u00a0; vos réponses sont conservées ci-dessous, et renvoyer ce formulaire ne créera pas la demande deux fois.',
+    'Votre demande est encore en cours d’envoi depuis votre clic précédent\u00a0; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Consultez alors Mes demandes\u00a0; vos réponses sont conservées ci-dessous, et renvoyer ce formulaire ne créera la demande que si la précédente n’est pas arrivée d’ici là (si celle-ci arrive plus tard encore, vous aurez les deux).',
   'create.outcomeUnknownNewForm':
     'Nous n’avons pas pu vérifier si votre demande a été créée. Ce formulaire ne peut pas le savoir\u00a0: consultez d’abord Mes demandes (une demande tout juste créée peut mettre quelques minutes à y apparaître)\u00a0: renvoyer ce formulaire crée une nouvelle demande.',
 
@@ -179,20 +179,20 @@ export const fr: Catalogue = {
   'request.unreadable.send': 'Renvoyer',
   'request.unreadable.open': 'Ouvrir la demande',
   'request.refused.commentInProgress':
-    'Votre commentaire est encore en cours d’envoi depuis votre clic précédent\u00a0; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors les commentaires de la demande\u00a0; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
+    'Votre commentaire est encore en cours d’envoi depuis votre clic précédent\u00a0; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors les commentaires de la demande\u00a0; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera ajouté que si le précédent n’est pas arrivé d’ici là (si celui-ci arrive plus tard encore, les deux apparaîtront).',
   'request.refused.namedFileUndecided':
     'Rien n’a été envoyé\u00a0: nous ne pouvons pas vérifier les fichiers de cette demande pour le moment. Veuillez le renvoyer dans quelques minutes\u00a0; votre texte est conservé ci-dessous.',
   'request.refused.commentUnconfirmed':
-    'Nous n’avons pas pu vérifier si votre commentaire a été ajouté. Consultez d’abord les commentaires de la demande\u00a0; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
+    'Nous n’avons pas pu vérifier si votre commentaire a été ajouté. Consultez d’abord les commentaires de la demande\u00a0; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera ajouté que si le précédent n’est pas arrivé d’ici là (si celui-ci arrive plus tard encore, les deux apparaîtront).',
   'request.refused.commentUnconfirmedHeld':
-    'Nous n’avons pas pu vérifier si votre commentaire a été ajouté. Il est peut-être encore en cours d’envoi\u00a0: consultez d’abord les commentaires de la demande. Votre commentaire est conservé ci-dessous\u00a0; vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
+    'Nous n’avons pas pu vérifier si votre commentaire a été ajouté. Il est peut-être encore en cours d’envoi\u00a0: consultez d’abord les commentaires de la demande. Votre commentaire est conservé ci-dessous\u00a0; vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera ajouté que si le précédent n’est pas arrivé d’ici là\u00a0; si celui-ci arrive plus tard encore, les deux apparaîtront).',
   'request.refused.commentStillChecked':
-    'Nous vérifions encore si le commentaire envoyé par votre clic précédent a été ajouté\u00a0: il est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez les commentaires de la demande dans un instant\u00a0; votre commentaire est conservé ci-dessous, et vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
+    'Nous vérifions encore si le commentaire envoyé par votre clic précédent a été ajouté\u00a0: il est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez les commentaires de la demande dans un instant\u00a0; votre commentaire est conservé ci-dessous, et vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera ajouté que si le précédent n’est pas arrivé d’ici là\u00a0; si celui-ci arrive plus tard encore, les deux apparaîtront).',
   'request.refused.stepUnavailable': 'Cette étape n’est pas disponible.',
   'request.refused.stepInProgress':
     'Cette étape est encore en cours d’envoi depuis votre clic précédent\u00a0; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors le statut de la demande avant d’envoyer de nouveau cette étape.',
   'request.refused.stepCommentInProgress':
-    'Cette étape est encore en cours d’envoi depuis votre clic précédent\u00a0; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors le statut de la demande\u00a0; votre commentaire est conservé ci-dessous, et renvoyer ce formulaire n’effectuera pas l’étape ni n’ajoutera le commentaire deux fois.',
+    'Cette étape est encore en cours d’envoi depuis votre clic précédent\u00a0; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors le statut de la demande\u00a0; votre commentaire est conservé ci-dessous, et renvoyer ce formulaire n’effectuera l’étape avec son commentaire que si la précédente n’est pas arrivée d’ici là (si celle-ci arrive plus tard encore, les deux apparaîtront).',
   'request.refused.stepNotSent':
     'La demande n’a pas été mise à jour. Vous pouvez envoyer de nouveau cette étape.',
   'request.refused.shareNotSent': 'Le partage n’a pas été modifié. Vous pouvez renvoyer la modification.',
@@ -201,9 +201,9 @@ export const fr: Catalogue = {
   'request.refused.stepUnconfirmed':
     'Nous n’avons pas pu vérifier si la demande a été mise à jour. Consultez son statut ci-dessous avant d’envoyer de nouveau cette étape.',
   'request.refused.stepUnconfirmedHeld':
-    'Nous n’avons pas pu vérifier si la demande a été mise à jour. L’étape est peut-être encore en cours d’envoi\u00a0: consultez son statut ci-dessous avant de refaire cette étape. Votre commentaire est conservé ci-dessous\u00a0; vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
+    'Nous n’avons pas pu vérifier si la demande a été mise à jour. L’étape est peut-être encore en cours d’envoi\u00a0: consultez son statut ci-dessous avant de refaire cette étape. Votre commentaire est conservé ci-dessous\u00a0; vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera ajouté que si le précédent n’est pas arrivé d’ici là\u00a0; si celui-ci arrive plus tard encore, les deux apparaîtront).',
   'request.refused.stepStillChecked':
-    'Nous vérifions encore si votre clic précédent a mis à jour la demande\u00a0: l’étape est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez son statut ci-dessous dans un instant\u00a0; votre commentaire est conservé ci-dessous, et vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas ajouté deux fois).',
+    'Nous vérifions encore si votre clic précédent a mis à jour la demande\u00a0: l’étape est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez son statut ci-dessous dans un instant\u00a0; votre commentaire est conservé ci-dessous, et vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera ajouté que si le précédent n’est pas arrivé d’ici là\u00a0; si celui-ci arrive plus tard encore, les deux apparaîtront).',
   'request.refused.stepUnavailableHere': 'Cette étape n’est pas disponible pour cette demande.',
   'request.refused.commentTooLong': 'Le commentaire est trop long.',
   'request.refused.shareOrganizationsOnly':
@@ -223,13 +223,13 @@ export const fr: Catalogue = {
   'request.refused.fileNotAttached':
     'Votre fichier n’a pas été joint\u00a0; choisissez-le et envoyez-le à nouveau.',
   'request.refused.fileInProgress':
-    'Votre fichier est encore en cours d’envoi depuis votre clic précédent\u00a0; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors les fichiers de la demande\u00a0; pour le renvoyer, choisissez-le ci-dessous et envoyez-le\u00a0: il ne sera pas joint deux fois.',
+    'Votre fichier est encore en cours d’envoi depuis votre clic précédent\u00a0; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Revérifiez alors les fichiers de la demande\u00a0; pour le renvoyer, choisissez-le ci-dessous et envoyez-le\u00a0: il ne sera joint que si le précédent n’est pas arrivé d’ici là (si celui-ci arrive plus tard encore, les deux apparaîtront).',
   'request.refused.fileUnconfirmed':
-    'Nous n’avons pas pu vérifier si votre fichier a été joint. Consultez d’abord les fichiers de la demande\u00a0; pour le renvoyer, choisissez-le ci-dessous et envoyez-le\u00a0: il ne sera pas joint deux fois.',
+    'Nous n’avons pas pu vérifier si votre fichier a été joint. Consultez d’abord les fichiers de la demande\u00a0; pour le renvoyer, choisissez-le ci-dessous et envoyez-le\u00a0: il ne sera joint que si le précédent n’est pas arrivé d’ici là (si celui-ci arrive plus tard encore, les deux apparaîtront).',
   'request.refused.fileUnconfirmedHeld':
-    'Nous n’avons pas pu vérifier si votre fichier a été joint. Il est peut-être encore en cours d’envoi\u00a0: consultez d’abord les fichiers de la demande. Vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}}\u00a0: choisissez-le ci-dessous et envoyez-le (il ne sera pas joint deux fois).',
+    'Nous n’avons pas pu vérifier si votre fichier a été joint. Il est peut-être encore en cours d’envoi\u00a0: consultez d’abord les fichiers de la demande. Vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}}\u00a0: choisissez-le ci-dessous et envoyez-le (il ne sera joint que si le précédent n’est pas arrivé d’ici là\u00a0; si celui-ci arrive plus tard encore, les deux apparaîtront).',
   'request.refused.fileStillChecked':
-    'Nous vérifions encore si le fichier envoyé par votre clic précédent a été joint\u00a0: il est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez les fichiers de la demande dans un instant\u00a0; vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}}\u00a0: choisissez-le ci-dessous et envoyez-le (il ne sera pas joint deux fois).',
+    'Nous vérifions encore si le fichier envoyé par votre clic précédent a été joint\u00a0: il est peut-être encore en cours d’envoi, donc rien n’a été envoyé cette fois-ci. Revérifiez les fichiers de la demande dans un instant\u00a0; vous pourrez le renvoyer dans {seconds, plural, one {# seconde} other {# secondes}}\u00a0: choisissez-le ci-dessous et envoyez-le (il ne sera joint que si le précédent n’est pas arrivé d’ici là\u00a0; si celui-ci arrive plus tard encore, les deux apparaîtront).',
   'upload.acceptedTypes': 'Types acceptés\u00a0: {types}.',
   'upload.chooseAgain': 'Rien n’a été envoyé\u00a0; veuillez choisir à nouveau vos fichiers.',
   'refusal.uploadContent':
