@@ -21,7 +21,7 @@ import { packageRoot } from '../common/paths.js';
  * The build a rolling upgrade comes from: the last stop that landed. The next release sets it to this
  * release's commit (docs/upgrade.md, "Checking a rolling upgrade").
  */
-export const BASELINE_COMMIT = 'cf0b8151f0202de4b65725ab388c8be7100b2aa9';
+export const BASELINE_COMMIT = 'd6aac9e3d82205e2ac356d1d23f161012316be94';
 
 /** Where builds are kept between runs (JSM_SSO_BASELINE_CACHE overrides it). */
 const CACHE_ROOT = process.env['JSM_SSO_BASELINE_CACHE'] ?? '/var/cache/jsm-sso/baseline';
