@@ -2,25 +2,31 @@
 // request sent whole to the replica the test routes to now (an older pod or a newer one). Routing per
 // request, not per connection: a browser's kept-alive connection reaches whichever pod the balancer
 // picks for its next request, as it does behind a Service.
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type RequestListener, request } from 'node:http';
+import { listenOnLoopbacks } from './pool.js';
 
 export interface RollingBalancer {
   /** The public URL (http://127.0.0.1:<port>), the part's URL in the tenant. */
   url: string;
+  /**
+   * The public URLs at 127.0.0.1, 127.0.0.2, ... on the one port: a pool's tenants' hosts, as an ingress
+   * puts them in front of one Service. The first is `url`.
+   */
+  urls: string[];
   /** Sends the requests from now on to the replica listening at `replicaUrl`. */
   routeTo(replicaUrl: string): void;
   close(): Promise<void>;
 }
 
-export async function rollingBalancer(): Promise<RollingBalancer> {
+/** A balancer answering at `hosts` loopback addresses (one for a dedicated tenant, one per pooled tenant). */
+export async function rollingBalancer(hosts = 1): Promise<RollingBalancer> {
   let replica: URL | undefined;
-  const server = createServer((incoming, answer) => {
+  const forward: RequestListener = (incoming, answer) => {
     if (!replica) {
       answer.writeHead(503).end('no replica routed');
       return;
     }
-    // Host stays the public one, as a Service forwards it.
+    // Host stays the public one, as a Service forwards it: a pool picks its tenant by it.
     const upstream = request(
       {
         host: replica.hostname,
@@ -36,18 +42,14 @@ export async function rollingBalancer(): Promise<RollingBalancer> {
     );
     upstream.on('error', () => answer.destroy());
     incoming.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  };
+  const { urls, close } = await listenOnLoopbacks(forward, hosts);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: urls[0]!,
+    urls,
     routeTo(replicaUrl) {
       replica = new URL(replicaUrl);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }

@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
-import { BASELINE_COMMIT, baselineEntry } from '../../testkit/baseline-build.js';
+import { BASELINE_COMMIT } from '../../testkit/baseline-build.js';
 import {
   Browser,
   createPki,
@@ -19,7 +19,7 @@ import {
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { eventually } from '../../testkit/envtest.js';
-import { exited, jsmSso, listening, SOURCE_ENTRY } from '../../testkit/part-process.js';
+import { exited, jsmSso, listening } from '../../testkit/part-process.js';
 import {
   csrfOf,
   holdNextWrite,
@@ -27,9 +27,9 @@ import {
   raiseRequestForm,
   writeKeyOf,
 } from '../../testkit/portal-harness.js';
-import { waitReady } from '../../testkit/portal-process.js';
 import { redisUrl } from '../../testkit/redis.js';
 import { type RollingBalancer, rollingBalancer } from '../../testkit/rolling-balancer.js';
+import { type Build, buildEntries, readyReplica } from '../../testkit/rolling-replicas.js';
 import {
   answerAuthnRequest,
   brokerSpAt,
@@ -38,7 +38,6 @@ import {
   upstreamSamlIdpDoc,
 } from '../broker/upstream-saml.js';
 
-type Build = 'old' | 'new';
 type Part = 'broker' | 'portal';
 /** The tenant's IdPs: the dev IdP (OIDC) and samlify playing an upstream SAML IdP. */
 type Idp = 'corporate' | 'upstream';
@@ -64,7 +63,7 @@ describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pod
 
   before(async () => {
     const redis = redisUrl();
-    const entries: Record<Build, string[]> = { old: [baselineEntry()], new: SOURCE_ENTRY };
+    const entries = buildEntries();
     balancers.broker = await rollingBalancer();
     balancers.portal = await rollingBalancer();
     // The IdP posts a logout token to the broker at each sign-out of its own (OIDC back-channel, ADR 0150).
@@ -110,14 +109,7 @@ describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pod
           entries[build],
         );
         children.push(child);
-        const urls = await listening(child, [part, 'management']);
-        await waitReady(`${urls['management']}/readyz`);
-        if (build === 'old') {
-          // The old pods are the baseline indeed, not this tree by a wrong path.
-          const metrics = await (await fetch(`${urls['management']}/metrics`)).text();
-          expect(metrics).to.include(`revision="${BASELINE_COMMIT}"`);
-        }
-        replicas[part][build] = urls[part]!;
+        replicas[part][build] = await readyReplica(listening(child, [part, 'management']), part, build);
       }
     }
   });
