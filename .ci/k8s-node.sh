@@ -11,6 +11,12 @@
 # and that address is put on the node's bridge with kube-apiserver listening on it at 443: the
 # ClusterIP and port that kubelet tells pods (KUBERNETES_SERVICE_HOST/PORT) reach the API server
 # itself. Tests reach pods at their pod IPs, which the host routes to over the bridge.
+#
+# NetworkPolicies are enforced: kube-router runs with its firewall alone (no routing, no service
+# proxy), writing iptables chains and ipsets for the policies of the pods on this node. The bridge's
+# traffic passes iptables (br_netfilter), so pod-to-pod traffic on the one bridge is filtered too.
+# Its chains and sets are the host's (one network namespace), named KUBE-ROUTER-*/KUBE-NWPLCY-*/
+# KUBE-POD-FW-*, sets KUBE-SRC-*/KUBE-DST-*: `stop` removes them (remove_policy_enforcement, ADR 0431).
 
 NODE_NAME=jsm-sso-node
 SANDBOX_IMAGE=jsm-sso.local/pause:1
@@ -25,7 +31,15 @@ node_prepare() {
   for b in bridge host-local portmap loopback; do
     [ -x "/usr/lib/cni/$b" ] || die "/usr/lib/cni/$b missing (apt-get install containernetworking-plugins)"
   done
-  for b in kubelet kube-scheduler pause; do
+  for b in iptables ipset; do
+    command -v "$b" >/dev/null || die "$b is not installed (.ci/run installs iptables, ipset)"
+  done
+  # kube-router's rules are the host's: two at once would each remove the other's (ADR 0431).
+  ! pgrep -x kube-router >/dev/null ||
+    die "a kube-router runs on this machine (pid $(pgrep -x kube-router | head -n1)), another single-node cluster's: its rules and this one's would undo each other; start when it has stopped"
+  [ "$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null)" = 1 ] ||
+    die "bridged traffic does not pass iptables (net.bridge.bridge-nf-call-iptables): NetworkPolicies would not be enforced"
+  for b in kubelet kube-scheduler pause kube-router; do
     [ -x "$TOOLS/$b" ] || die "$TOOLS/$b missing: run JSM_SSO_WITH_NODE=1 bash .ci/k8s-tools.sh"
   done
   [ -f "$TOOLS/pause.oci.tar" ] || die "$TOOLS/pause.oci.tar missing: run JSM_SSO_WITH_NODE=1 bash .ci/k8s-tools.sh"
@@ -260,6 +274,41 @@ start_node() {
   }
   wait_until "node $NODE_NAME Ready" "$TIMEOUT" node_ready
   log "node $NODE_NAME Ready $(secs "$t" "$(date +%s.%N)")s after the control plane"
+  start_policy_enforcement
+}
+
+# kube-router's firewall: every NetworkPolicy of the cluster enforced on this node's pods, before any
+# pod of the tests starts (a pod started earlier would run unfiltered until the first sync).
+start_policy_enforcement() {
+  remove_policy_enforcement # what a run killed before its stop left
+  write_kubeconfig "$DIR/kube-router.kubeconfig"
+  setsid "$TOOLS/kube-router" --kubeconfig="$DIR/kube-router.kubeconfig" --hostname-override="$NODE_NAME" \
+    --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
+    --service-cluster-ip-range="$SVC_NET" --health-port=0 --metrics-port=0 \
+    </dev/null >"$DIR/kube-router.log" 2>&1 &
+  echo $! >"$DIR/kube-router.pid"
+  # The first full sync writes the chain every pod's traffic is sent through.
+  firewall_ready() { alive kube-router; iptables -S KUBE-ROUTER-FORWARD >/dev/null 2>&1; }
+  wait_until "kube-router's firewall" "$TIMEOUT" firewall_ready
+  log "NetworkPolicies enforced (kube-router $(cat "$TOOLS/.kube-router.stamp" | cut -d' ' -f1))"
+}
+
+# kube-router's chains, the jumps to them and its ipsets. Not `kube-router --cleanup-config`: v2.1.0's
+# cleans its firewall only in its own bookkeeping (the rules stayed) and then crashes in the service
+# proxy's cleanup (a nil pointer, with no IPVS here).
+remove_policy_enforcement() {
+  local rules chains chain rule set
+  rules=$(iptables-save -t filter 2>/dev/null) || return 0
+  chains=$(grep -oE '^:KUBE-(ROUTER|NWPLCY|POD-FW)-[A-Z0-9-]+' <<<"$rules" | cut -c2- || true)
+  # (grep finds nothing on a clean host: under `set -e -o pipefail` that must not end the script.)
+  { grep -E '^-A (INPUT|FORWARD|OUTPUT) .*kube-router netpol' <<<"$rules" || true; } | sed 's/^-A /-D /' |
+    while read -r rule; do eval "iptables $rule" 2>/dev/null || true; done
+  # Emptied first, then deleted: a chain still jumped to from another cannot be.
+  for chain in $chains; do iptables -F "$chain" 2>/dev/null || true; done
+  for chain in $chains; do iptables -X "$chain" 2>/dev/null || true; done
+  for set in $(ipset list -n 2>/dev/null | grep -E '^(inet6:)?KUBE-(SRC|DST)-'); do
+    ipset destroy "$set" 2>/dev/null || true
+  done
 }
 
 # Everything the node made, in reverse: kubelet (so nothing restarts), the containers, containerd,
@@ -269,7 +318,9 @@ stop_node() { # dir
   [ -f "$dir/node.env" ] || return 0
   # shellcheck disable=SC1091
   . "$dir/node.env"
-  stop_procs "$dir" kubelet kube-scheduler
+  stop_procs "$dir" kubelet kube-scheduler kube-router
+  # Its iptables chains and ipsets outlive it; a kube-router that never started has none to remove.
+  [ -f "$dir/kube-router.pid" ] && remove_policy_enforcement
   local sock=$dir/containerd/containerd.sock id netns=""
   if [ -S "$sock" ]; then
     # The network namespaces of our pod sandboxes (their specs name them), before they go.

@@ -14,6 +14,9 @@
 #   kube-scheduler, kubelet, kubectl         (JSM_SSO_WITH_NODE=1) the same way
 #   pause, pause.oci.tar                     (JSM_SSO_WITH_NODE=1) the pod sandbox image, from
 #                                            .ci/pause/main.go, packed with umoci and skopeo
+#   kube-router                              (JSM_SSO_WITH_NODE=1) built from module
+#                                            github.com/cloudnativelabs/kube-router/v2: its firewall
+#                                            alone enforces the cluster's NetworkPolicies (ADR 0431)
 #   etcd                                     Debian's etcd-server (symlinked), else
 #                                            built from go.etcd.io/etcd/server/v3
 #   helm                                     built from module helm.sh/helm/v3
@@ -36,6 +39,7 @@ set -euo pipefail
 K8S_VERSION=v1.32.13          # k8s.io/kubernetes; staging modules are v0.32.13
 HELM_VERSION=v3.20.2          # helm.sh/helm/v3 (supports k8s 1.32-1.35)
 ETCD_GO_VERSION=v3.5.21       # fallback only, when apt has no etcd-server
+KUBE_ROUTER_VERSION=v2.1.0    # github.com/cloudnativelabs/kube-router/v2 (client-go v0.29; a cold build ~7 min)
 # Staging modules pinned away from v0.<minor>.<patch>. The module proxy
 # reachable from these machines serves no zip for k8s.io/endpointslice
 # v0.32.13 (403 "This module version is not available"); v0.32.12 is the
@@ -63,13 +67,14 @@ stamp_of() {
     helm) echo "$HELM_VERSION recipe=$RECIPE" ;;
     etcd) echo "$ETCD_GO_VERSION recipe=$RECIPE" ;; # when built from source
     etcd-debian) echo "debian recipe=$RECIPE" ;;    # symlink to Debian's /usr/bin/etcd
+    kube-router) echo "$KUBE_ROUTER_VERSION recipe=$RECIPE" ;;
     pause) echo "$(sha256sum <"$HERE/pause/main.go" | cut -c1-16) recipe=$RECIPE" ;;
   esac
 }
 wanted_tools() {
   echo kube-apiserver etcd helm
   [ "$WITH_KCM" = 1 ] && echo kube-controller-manager
-  [ "$WITH_NODE" = 1 ] && echo kube-scheduler kubelet kubectl pause
+  [ "$WITH_NODE" = 1 ] && echo kube-scheduler kubelet kubectl pause kube-router
   return 0
 }
 up_to_date() { # tool
@@ -291,11 +296,29 @@ build_pause() {
   install_bin "$WORK/out/pause" pause
 }
 
+# ---- kube-router: the node's NetworkPolicy enforcement (its firewall only) -----
+build_kube_router() {
+  [ "$WITH_NODE" = 1 ] || return 0
+  up_to_date kube-router && return 0
+  log "building kube-router $KUBE_ROUTER_VERSION"
+  local mod="$WORK/kube-router" s=$SECONDS
+  mkdir -p "$mod"
+  local dep; dep=$(gomod_of github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_VERSION")
+  [ -f "$dep" ] || die "could not download github.com/cloudnativelabs/kube-router/v2@$KUBE_ROUTER_VERSION"
+  { wrapper_header kube-router-build "$dep"
+    echo "require github.com/cloudnativelabs/kube-router/v2 $KUBE_ROUTER_VERSION"; } >"$mod/go.mod"
+  (cd "$mod" && "${GOBUILD[@]}" -ldflags="-s -w" -o "$WORK/out/kube-router" \
+    github.com/cloudnativelabs/kube-router/v2/cmd/kube-router) || die "go build of kube-router failed"
+  install_bin "$WORK/out/kube-router" kube-router
+  log "built kube-router in $((SECONDS - s))s"
+}
+
 start=$SECONDS
 build_etcd
 build_helm
 build_kubernetes
 build_pause
+build_kube_router
 log "tools ready in $TOOLS_DIR ($((SECONDS - start))s)"
 for t in $(wanted_tools); do log "  $t: $(cat "$TOOLS_DIR/.$t.stamp")"; done
 echo "$TOOLS_DIR"

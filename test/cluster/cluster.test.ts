@@ -24,7 +24,13 @@ import { parse, stringify } from 'yaml';
 import { packageRoot } from '../../common/paths.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { PURGE_FINALIZER } from '../../operator/redis-purge.js';
-import { CONFIG_HASH_ANNOTATION, PARTS, type Part, PUBLIC_PORT } from '../../operator/resources/common.js';
+import {
+  CONFIG_HASH_ANNOTATION,
+  MANAGEMENT_PORT,
+  PARTS,
+  type Part,
+  PUBLIC_PORT,
+} from '../../operator/resources/common.js';
 import { PURGE_COMPONENT } from '../../operator/resources/purge-job.js';
 import { REDIS_KEYS_PURGED } from '../../operator/tenant-deletion.js';
 import { launchChromium } from '../../testkit/chromium.js';
@@ -34,6 +40,7 @@ import { type NodeRedis, startNodeRedis } from '../../testkit/node-redis.js';
 import { imageArchive } from '../../testkit/oci-image.js';
 import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
 import { forwardToPods, type PodForward, readyPodIp } from '../../testkit/pod-forward.js';
+import { probeFromContainer, probeFromPod } from '../../testkit/pod-probe.js';
 import { podRefusal, RESTRICTED_NAMESPACE_LABELS, UNHARDENED_POD } from '../../testkit/pod-security.js';
 import {
   opaqueSecret,
@@ -402,6 +409,93 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
         ),
       ).to.equal(replacement.status!.podIP);
       await signInAtPortal(browser!, forwards.portal!.url, services!.idp.issuer, logs);
+    });
+
+    // The node enforces NetworkPolicies (kube-router's firewall, ADR 0431); the sign-ins above ran under
+    // them, so the broker's way to its IdP and Redis is open. Here, what the policies close.
+    it('lets the management ports be reached only from the metrics namespace, and the operator out only to the API server (NetworkPolicies enforced)', async () => {
+      const brokerIp = (await readyPodIp(
+        cluster.client,
+        namespace,
+        `app.kubernetes.io/instance=${TENANT},app.kubernetes.io/component=broker`,
+      ))!;
+      const [operator] = (
+        await cluster.client.list<PodObject>(`/api/v1/namespaces/${RELEASE.namespace}/pods`, {
+          labelSelector: 'app.kubernetes.io/name=jsm-sso',
+        })
+      ).items.filter((pod) => isReady(pod.status?.conditions));
+      const operatorIp = operator!.status!.podIP!;
+      // monitoring: the chart's default networkPolicy.metricsNamespaceSelector; elsewhere: any other.
+      for (const name of ['monitoring', 'elsewhere']) await restrictedNamespace(name);
+      const probe = (from: string, name: string, host: string, port: number) =>
+        probeFromPod(
+          cluster.client,
+          cluster.env,
+          { namespace: from, name, image: quickStart.image },
+          host,
+          port,
+        );
+
+      const operatorPod = { namespace: RELEASE.namespace, name: operator!.metadata.name! };
+
+      // Every probe is made and then compared at once, so that a red run names each one that differs.
+      const reach = {
+        // The tenant's parts (operator/resources/networkpolicy.ts): the public port from any namespace
+        // (the chart's empty ingressNamespaceSelector), the management port from the metrics one only.
+        'elsewhere to the broker public port': await probe(
+          'elsewhere',
+          'broker-public',
+          brokerIp,
+          PUBLIC_PORT,
+        ),
+        'monitoring to the broker management port': await probe(
+          'monitoring',
+          'broker-mgmt',
+          brokerIp,
+          MANAGEMENT_PORT,
+        ),
+        'elsewhere to the broker management port': await probe(
+          'elsewhere',
+          'broker-mgmt',
+          brokerIp,
+          MANAGEMENT_PORT,
+        ),
+        // The operator's own (the chart's templates/networkpolicy.yaml): in, the same for its management port;
+        // out, DNS and the API server (443, 6443) only, so not the tenant's Redis on the node, nor a part.
+        'monitoring to the operator management port': await probe(
+          'monitoring',
+          'op-mgmt',
+          operatorIp,
+          MANAGEMENT_PORT,
+        ),
+        'elsewhere to the operator management port': await probe(
+          'elsewhere',
+          'op-mgmt',
+          operatorIp,
+          MANAGEMENT_PORT,
+        ),
+        'the operator to Redis': probeFromContainer(
+          cluster.env,
+          operatorPod,
+          cluster.nodeAddress,
+          nodeRedis.redis.port,
+        ),
+        'the operator to the broker public port': probeFromContainer(
+          cluster.env,
+          operatorPod,
+          brokerIp,
+          PUBLIC_PORT,
+        ),
+      };
+      expect(reach).to.deep.equal({
+        'elsewhere to the broker public port': 'open',
+        'monitoring to the broker management port': 'open',
+        'elsewhere to the broker management port': 'closed',
+        'monitoring to the operator management port': 'open',
+        'elsewhere to the operator management port': 'closed',
+        'the operator to Redis': 'closed',
+        'the operator to the broker public port': 'closed',
+      });
     });
 
     it('upgrades the CRD with helm upgrade to a chart whose CRD changed; the tenants stay Ready', async () => {
