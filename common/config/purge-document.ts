@@ -52,7 +52,9 @@ export function purgeDocumentYaml(tenant: JsmSsoTenant): string {
 export function loadPurgeDocument(path: string): PurgeDocument {
   const value = parseOneDocument(readConfigFile(path));
   const document = purgeDocument(typeof value === 'object' && value !== null ? value : {});
-  const problems: ConfigProblem[] = [...typeProblems(document)];
+  // The file's own apiVersion and kind, not the projection's (which fills them in for the operator's
+  // object): a document that does not say it is a tenant is refused, as before ADR 0434.
+  const problems: ConfigProblem[] = [...typeProblems(value)];
   const { name, namespace, uid } = document.metadata as Record<string, unknown>;
   // The name is in every key's prefix: one the API server would refuse could name another tenant's keys.
   if (typeof name !== 'string')

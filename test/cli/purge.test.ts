@@ -126,6 +126,26 @@ describe("jsm-sso purge: a removed tenant's keys, from its Redis or its pool's",
     expect(await keysUnder(`team/${name}-b`, uid)).to.have.length(1);
   });
 
+  it('refuses a document that does not say it is a JsmSsoTenant (its apiVersion or kind left out), and reaches no Redis', async () => {
+    for (const left of ['apiVersion', 'kind'] as const) {
+      const document: Record<string, unknown> = {
+        apiVersion: 'jsm-sso.io/v1alpha1',
+        kind: 'JsmSsoTenant',
+        metadata: { name, namespace: 'team', uid },
+        spec: { redis: { urlSecretRef: { name: 'redis' } } },
+      };
+      delete document[left];
+      const path = join(dir, `without-${left}.yaml`);
+      writeFileSync(path, stringify(document));
+      const result = await cli(['purge', '--config', path, '--secrets-dir', dir]);
+      expect(result.code, `${left}: ${result.stdout}`).to.not.equal(0);
+      expect(result.stderr).to.include(
+        left === 'kind' ? 'kind: must be JsmSsoTenant' : 'apiVersion: must be',
+      );
+      expect(await keysUnder(id, uid), left).to.have.length(3);
+    }
+  });
+
   it('says there is nothing to purge for a tenant without spec.redis, and touches no Redis', async () => {
     const config = tenantFile('memory.yaml', { uid }, true);
     const result = await cli(['purge', '--config', config, '--secrets-dir', dir]);
