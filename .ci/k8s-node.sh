@@ -31,8 +31,8 @@ node_prepare() {
   for b in bridge host-local portmap loopback; do
     [ -x "/usr/lib/cni/$b" ] || die "/usr/lib/cni/$b missing (apt-get install containernetworking-plugins)"
   done
-  for b in iptables ipset; do
-    command -v "$b" >/dev/null || die "$b is not installed (.ci/run installs iptables, ipset)"
+  for b in iptables ipset pgrep; do
+    command -v "$b" >/dev/null || die "$b is not installed (.ci/run installs iptables, ipset, procps)"
   done
   # kube-router's rules are the host's: two at once would each remove the other's (ADR 0431).
   ! pgrep -x kube-router >/dev/null ||
