@@ -218,6 +218,27 @@ describe('portal: refusals in the customer’s language', () => {
     expect(invalid).to.contain('<div>Der Helpdesk hat die Anfrage nicht angenommen: Emulated failure</div>');
   });
 
+  it('says in Japanese, as in English, that a create Atlassian refused outright made nothing and is sent again once', async () => {
+    const { path, page: form } = await openForm('software', 'Request software', 'ja');
+    const visio = /<option value="(\d+)"[^>]*>Microsoft Visio/.exec(form)![1]!;
+    h.emulator.faults.set({ status: 403, method: 'POST', pathPrefix: '/rest/servicedeskapi/request' });
+    const res = await send(
+      path,
+      'ja',
+      formData([
+        ['_csrf', csrfOf(form)],
+        ['f_summary', 'ネットワーク図のための Visio'],
+        [`f_${fieldIdOf(form, 'Software')}`, visio],
+      ]),
+    );
+    expect(res.status).to.equal(403);
+    const page = await res.text();
+    // Refused outright: nothing to arrive later, so sending again makes no second request (create.notCreated).
+    expect(page).to.contain('リクエストは作成されませんでした。');
+    expect(page).to.contain('（リクエストが二重に作成されることはありません）');
+    expect(page).to.not.contain('両方が作成されます');
+  });
+
   it('says a form the body parser refuses and an expired page link in German', async () => {
     const fields = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`f${i}`, 'x']));
     const tooMany = await alice.post('/logout', fields, { 'accept-language': 'de' });
