@@ -1,7 +1,8 @@
 // A load balancer in front of the replicas of one part during a rolling upgrade: one public URL, each
 // request sent whole to the replica the test routes to now (an older pod or a newer one). Routing per
 // request, not per connection: a browser's kept-alive connection reaches whichever pod the balancer
-// picks for its next request, as it does behind a Service.
+// picks for its next request, as it does behind a Service. Routed to several replicas, it takes them in
+// turn, as a Service spreads requests over its ready endpoints (the chaos test's two replicas per part).
 import { type RequestListener, request } from 'node:http';
 import { listenOnLoopbacks } from './pool.js';
 
@@ -13,15 +14,17 @@ export interface RollingBalancer {
    * puts them in front of one Service. The first is `url`.
    */
   urls: string[];
-  /** Sends the requests from now on to the replica listening at `replicaUrl`. */
-  routeTo(replicaUrl: string): void;
+  /** Sends the requests from now on to the replica listening at `replicaUrl`, or to each of several in turn. */
+  routeTo(replicaUrl: string, ...more: string[]): void;
   close(): Promise<void>;
 }
 
 /** A balancer answering at `hosts` loopback addresses (one for a dedicated tenant, one per pooled tenant). */
 export async function rollingBalancer(hosts = 1): Promise<RollingBalancer> {
-  let replica: URL | undefined;
+  let replicas: URL[] = [];
+  let turn = 0;
   const forward: RequestListener = (incoming, answer) => {
+    const replica = replicas[turn++ % Math.max(replicas.length, 1)];
     if (!replica) {
       answer.writeHead(503).end('no replica routed');
       return;
@@ -47,8 +50,8 @@ export async function rollingBalancer(hosts = 1): Promise<RollingBalancer> {
   return {
     url: urls[0]!,
     urls,
-    routeTo(replicaUrl) {
-      replica = new URL(replicaUrl);
+    routeTo(replicaUrl, ...more) {
+      replicas = [replicaUrl, ...more].map((url) => new URL(url));
     },
     close,
   };
