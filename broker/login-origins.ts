@@ -1,5 +1,8 @@
 import type { Backend } from './backends/backend.js';
 
+/** What the choice page reads of an IdP for its CSP: its name and its login origin. */
+type OriginSource = Pick<Backend, 'idp' | 'loginOrigin'>;
+
 /**
  * The origins the choice page's CSP form-action names, one per IdP (Chromium also checks the redirect
  * that answers the form): each IdP's login origin, which needs its discovery document or metadata.
@@ -9,10 +12,10 @@ import type { Backend } from './backends/backend.js';
  * read, not the IdP deadline on every page whichever IdP the person wants (ADR 0237). The read goes on
  * in the background and, once it succeeds, the IdP's origin is on the next page.
  */
-export function loginOrigins(backends: readonly Backend[], waitMs: number): () => Promise<string[]> {
+export function loginOrigins(backends: readonly OriginSource[], waitMs: number): () => Promise<string[]> {
   /** The IdPs whose read a page stopped waiting for, while that read is under way. */
   const lingering = new Set<string>();
-  const originOf = async (backend: Backend): Promise<string | undefined> => {
+  const originOf = async (backend: OriginSource): Promise<string | undefined> => {
     if (lingering.has(backend.idp)) return undefined;
     // loginOrigin answers undefined for an IdP it cannot read; the catch is for one that throws.
     const read = backend.loginOrigin().catch(() => undefined);

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { CompactSign, exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import type { BrokerAppOptions } from '../../broker/app.js';
 import type { FlowStore } from '../../common/flowstore/index.js';
@@ -103,6 +103,11 @@ export interface FakeOidc {
   discoveryEndpoints?: Record<string, string>;
   /** Whether its discovery endpoint holds every request unanswered (an IdP down behind a proxy that waits). */
   discoveryStalls?: boolean;
+  /**
+   * Cuts the connections of the discovery requests it holds: the reads waiting on them fail as at their
+   * deadline, without a test waiting the deadline out.
+   */
+  dropStalledDiscovery(): void;
   /** Whether its discovery names an `end_session_endpoint` (RP-Initiated Logout; `/logout`, never served). */
   endSession?: boolean;
   /** Every code presented at its token endpoint, in order. */
@@ -181,11 +186,17 @@ export async function startFakeOidc(
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  /** The connections of the discovery requests held while `discoveryStalls`. */
+  const stalledDiscovery = new Set<Socket>();
   const fake: FakeOidc = {
     issuer,
     forgery: 'valid',
     person: { email: 'mallory@acme.test', email_verified: true },
     jwksFetches: 0,
+    dropStalledDiscovery: () => {
+      for (const socket of stalledDiscovery) socket.destroy();
+      stalledDiscovery.clear();
+    },
     extraKeys: [],
     keysWithoutKid: false,
     tokenCodes: [],
@@ -302,7 +313,10 @@ export async function startFakeOidc(
       res.end(JSON.stringify(body));
     };
     if (url.pathname === '/.well-known/openid-configuration') {
-      if (fake.discoveryStalls) return;
+      if (fake.discoveryStalls) {
+        stalledDiscovery.add(req.socket);
+        return;
+      }
       return json({
         issuer: fake.discoveryIssuer ?? issuer,
         authorization_endpoint: fake.discoveryAuthorizationEndpoint ?? `${issuer}/authorize`,
