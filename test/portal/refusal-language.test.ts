@@ -6,6 +6,7 @@ import { ATLASSIAN_CODES, meaningOf, PORTAL_CODES } from '../../common/error-cod
 import { createTranslator, LOCALES } from '../../common/i18n/index.js';
 import { PROBLEM_TEXT, problemKey, problemText } from '../../portal/pages/refusals.js';
 import { englishIn } from '../../testkit/catalogue-text.js';
+import { eventually } from '../../testkit/envtest.js';
 import {
   attemptSignIn,
   Browser,
@@ -429,9 +430,7 @@ describe('portal: the tenant’s own upload limits, said in German', () => {
     const token = csrfOf((await alice.text(`/requests/${key}`)).body);
     // The previous test's upload gives its slot back after its answer, once its files are removed
     // (upload-form.ts): until then the held upload below would itself be refused as busy.
-    for (let i = 0; i < 200 && h.app.uploads.stats.active > 0; i++)
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    expect(h.app.uploads.stats.active, 'no upload in flight before the held one').to.equal(0);
+    await eventually(async () => h.app.uploads.stats.active === 0, 'no upload in flight before the held one');
     // An upload whose body the test ends: it holds the tenant's one slot until then.
     const boundary = 'held-upload';
     const bytes = (text: string) => new TextEncoder().encode(text);
@@ -457,9 +456,7 @@ describe('portal: the tenant’s own upload limits, said in German', () => {
       duplex: 'half',
       headers: { origin: h.url, 'content-type': `multipart/form-data; boundary=${boundary}` },
     } as RequestInit & { headers: Record<string, string> });
-    for (let i = 0; i < 200 && h.app.uploads.stats.active < 1; i++)
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    expect(h.app.uploads.stats.active, 'the held upload has the slot').to.equal(1);
+    await eventually(async () => h.app.uploads.stats.active === 1, 'the held upload to have the slot');
     const body = new FormData();
     body.append('_csrf', token);
     body.append('attachment', new Blob(['second']), 'second.txt');
