@@ -196,8 +196,19 @@ describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pod
   /**
    * A form posted at the portal routed now, its write held at Atlassian (under `heldPath`) past the call's
    * deadline (10 s), and sent again meanwhile to the `to` portal: the resend waits on the first's claim
-   * rather than writing, and says it could not confirm once the first gives up; the write made after all
-   * is found by a third post (303 to `landing`), not made again. One write in all.
+   * rather than writing; the write made after all is found by a third post (303 to `landing`), not made
+   * again. One write in all.
+   *
+   * The resend writes nothing whichever of two ends comes first: the first's give-up, after which it says
+   * it could not confirm (502), or its own wait for the claim, after which it says the form is still being
+   * sent (409, ADR 0141). The give-up comes after the first's 10 s call and its looks at 0.5, 2 and 5 s
+   * (about 17.5 s), at the latest when its write budget ends, 20 s from its write's start; the wait is the
+   * same 20 s from the resend's own start, a moment later. Slow looks at Atlassian (the emulator of a
+   * loaded machine) bring the give-up to its budget's end, and then which comes first is a matter of
+   * milliseconds: with the first's last look held 3 s, the resend answered 409 and this test, which wanted
+   * the 502 alone, was red. A wait that outlasts the holder is no product rule (the holder's calls take
+   * their own time on top of its budget, and the resend's page has the browser's patience), and the old
+   * build's wait runs on its own clock, which no test holds: either refusal is the product's.
    */
   async function sentAgainWhileWriting(
     to: Build,
@@ -210,9 +221,9 @@ describe(`a rolling upgrade from ${BASELINE_COMMIT.slice(0, 8)}: old and new pod
       route('portal', to);
       const reasonOf = async (answer: Response) => /data-reason>([^<]+)/.exec(await answer.text())?.[1];
       const again = await form.post();
-      expect([again.status, await reasonOf(again)], `sent again to ${to}`).to.deep.equal([
-        502,
-        'PORTAL_WRITE_UNCONFIRMED',
+      expect(`${again.status} ${await reasonOf(again)}`, `sent again to ${to}`).to.be.oneOf([
+        '502 PORTAL_WRITE_UNCONFIRMED',
+        '409 PORTAL_WRITE_IN_PROGRESS',
       ]);
       const answered = await first;
       expect([answered.status, await reasonOf(answered)], 'the first').to.deep.equal([
