@@ -62,9 +62,14 @@ export interface ProxyRule {
   times?: number;
   /** For 'hold': how long the request is kept. */
   holdMs?: number;
+  /**
+   * For 'hold', instead of `holdMs`: the request is kept until this resolves, so that a test ends the
+   * hold on a condition it has awaited (a sign-in cut at its budget), not at a time that races it.
+   */
+  heldUntil?: Promise<void>;
 }
 
-export type HoldOutcome = 'passed on' | 'cut';
+export type HoldOutcome = 'passed on' | 'cut' | 'server closed';
 
 export interface FaultProxy {
   url: string;
@@ -77,8 +82,9 @@ export interface FaultProxy {
   bodyBytesSent(): number;
   /**
    * How each 'hold' so far ended, in the order they began, once all have: 'passed on' (the hold ran
-   * out with the client still there, so the server got the request) or 'cut' (the client closed its
-   * connection during the hold, and the server never saw the request).
+   * out with the client still there, so the server got the request), 'cut' (the client closed its
+   * connection during the hold, and the server never saw the request) or 'server closed' (the server
+   * closed its idle connection during the hold, which closed the client's: not the client's doing).
    */
   holdsEnded(): Promise<HoldOutcome[]>;
   clear(): void;
@@ -158,17 +164,28 @@ export async function startFaultProxy(): Promise<FaultProxy> {
           held = [];
           holds.push(
             new Promise((ended) => {
-              const timer = setTimeout(() => {
-                current = undefined;
-                client.off('close', cut);
-                if (!upstream.destroyed) for (const bytes of held) upstream.write(bytes);
-                ended('passed on');
-              }, rule!.holdMs ?? 0);
-              const cut = () => {
+              let timer: NodeJS.Timeout | undefined;
+              let isOver = false;
+              const over = (outcome: HoldOutcome) => {
+                isOver = true;
                 clearTimeout(timer);
-                ended('cut');
+                client.off('close', cut);
+                upstream.off('close', serverClosed);
+                ended(outcome);
               };
+              const cut = () => over('cut');
+              // Heard before the client's close, which the server's closing brings on a later tick (`end`).
+              const serverClosed = () => over('server closed');
               client.once('close', cut);
+              upstream.once('close', serverClosed);
+              const passOn = () => {
+                if (isOver) return;
+                over('passed on');
+                current = undefined;
+                if (!upstream.destroyed) for (const bytes of held) upstream.write(bytes);
+              };
+              if (rule!.heldUntil) void rule!.heldUntil.then(passOn);
+              else timer = setTimeout(passOn, rule!.holdMs ?? 0);
             }),
           );
         }
