@@ -84,7 +84,10 @@ describe('leader election with skewed clocks', function () {
     await eventually(async () => (await holder()) === 'on-time', 'the standby to lead');
   });
 
-  it('replaces a dead leader whose clock ran an hour ahead after one lease duration, not an hour', async () => {
+  it('replaces a dead leader whose clock ran an hour ahead after one lease duration, not an hour', async function () {
+    // "Not an hour" is this test's timeout, far below it: a candidate that believed the future
+    // renewTime fails by the timeout, with no bound in ms that a loaded machine could overrun.
+    expect(this.timeout()).to.be.below(HOUR_MS);
     const future = new Date(Date.now() + HOUR_MS);
     await env.client.create(collectionPath(KINDS.lease, namespace), {
       apiVersion: KINDS.lease.apiVersion,
@@ -102,7 +105,6 @@ describe('leader election with skewed clocks', function () {
     expect(await elector('on-time', 0).acquire()).to.equal(true);
     const waitedMs = performance.now() - started;
     expect(waitedMs, 'waited at least one lease duration').to.be.at.least(LEASE_SECONDS * 1000);
-    expect(waitedMs, 'took over well before the hour').to.be.below(20_000);
     expect(await holder()).to.equal('on-time');
   });
 });
