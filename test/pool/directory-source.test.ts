@@ -168,8 +168,12 @@ describe('DirectoryTenantSource (tenants from a watched folder)', function () {
     from = recorder.calls.length;
     mkdirSync(join(pool, 'e'));
     cpSync(pki.dir, join(pool, 'e', 'secrets'), { recursive: true });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(recorder.since(from)).to.deep.equal([]);
+    // A later edit of bundle a: its upsert comes after anything e's copied files caused, so once it
+    // is there e's absence is seen (a marker, not a 200 ms sleep a loaded machine could outlast).
+    writeFileSync(join(pool, 'a', 'secrets', 'broker-signing', 'tls.crt'), `${pki.portalCert}\n`);
+    await until(() => recorder.since(from).includes('upsert a'));
+    expect(recorder.since(from)).to.deep.equal(['upsert a']);
+    from = recorder.calls.length;
     writeFileSync(join(pool, 'e', 'tenant.yaml'), tenantYaml('e'));
     await until(() => recorder.since(from).length > 0);
     expect(recorder.since(from)).to.deep.equal(['upsert e']);

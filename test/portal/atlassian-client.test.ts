@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { JsmSsoError } from '../../common/errors.js';
 import { createTranslator } from '../../common/i18n/index.js';
+import { packageRoot } from '../../common/paths.js';
 import { createTlsFetch } from '../../common/tls/index.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { accountIdFor, type CustomerRequest } from '../../dev/jsm-emulator/state.js';
@@ -20,6 +21,7 @@ import { RequestService } from '../../portal/requests.js';
 import type { Customer } from '../../portal/visibility.js';
 import { newWriteKey } from '../../portal/write-once.js';
 import { validateAgainstSpec } from '../../testkit/atlassian-spec.js';
+import { timersLeftBy } from '../../testkit/pending-timers.js';
 
 /**
  * A server of the test's own beside the site (where a redirect points), and a client of the site
@@ -186,18 +188,26 @@ describe('portal Atlassian client', () => {
     const service = new RequestService(c, new Catalogue(c, undefined), {
       reconcileDelaysMs: [200, 400, 800],
     });
-    const {
-      value: { issueKey: key },
-    } = await service.create({
-      audience: forAlice(),
-      serviceDeskId: '1',
-      requestTypeId: typeId('Get IT help'),
-      values: { summary: 'Reconcile after timeout', description: 'slow' },
-      hasDescription: true,
-      writeKey: newWriteKey(),
-    });
-    // Past the held answer: it creates nothing more.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    let key: string | undefined;
+    // Nothing more to come from the portal: no timer of its own left pending (no retry, no reconcile,
+    // no call still waiting on its deadline) once the create has answered. Before, the test slept
+    // 2.5 s for the held answer to pass, a wait a loaded machine could outlast.
+    const left = await timersLeftBy(
+      async () => {
+        ({
+          value: { issueKey: key },
+        } = await service.create({
+          audience: forAlice(),
+          serviceDeskId: '1',
+          requestTypeId: typeId('Get IT help'),
+          values: { summary: 'Reconcile after timeout', description: 'slow' },
+          hasDescription: true,
+          writeKey: newWriteKey(),
+        }));
+      },
+      join(packageRoot(), 'portal/'),
+    );
+    expect(left).to.equal(0);
     expect(key).to.match(/^IT-\d+$/);
     expect(countBySummary('Reconcile after timeout')).to.equal(1);
   });
