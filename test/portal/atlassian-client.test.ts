@@ -86,6 +86,16 @@ describe('portal Atlassian client', () => {
   const countBySummary = (summary: string) =>
     [...emulator.state.requests.values()].filter((r) => r.fieldValues['summary'] === summary).length;
   const typeId = (name: string) => [...emulator.state.requestTypes.values()].find((t) => t.name === name)!.id;
+  /** Raises a "Get IT help" request for Alice with this summary and description, under a new write key. */
+  const createItHelp = (service: RequestService, summary: string, description: string) =>
+    service.create({
+      audience: forAlice(),
+      serviceDeskId: '1',
+      requestTypeId: typeId('Get IT help'),
+      values: { summary, description },
+      hasDescription: true,
+      writeKey: newWriteKey(),
+    });
 
   it("reports a streamed download to the spec check, without its body, and it is on Atlassian's spec", async () => {
     const request = [...emulator.state.requests.values()].find((r) => r.attachments.length > 0)!;
@@ -160,14 +170,7 @@ describe('portal Atlassian client', () => {
     const service = new RequestService(c, new Catalogue(c, undefined), { reconcileDelaysMs: [10] });
     const {
       value: { issueKey: key },
-    } = await service.create({
-      audience: forAlice(),
-      serviceDeskId: '1',
-      requestTypeId: typeId('Get IT help'),
-      values: { summary: 'Reconcile after 503', description: 'x' },
-      hasDescription: true,
-      writeKey: newWriteKey(),
-    });
+    } = await createItHelp(service, 'Reconcile after 503', 'x');
     expect(key).to.match(/^IT-\d+$/);
     expect(countBySummary('Reconcile after 503')).to.equal(1);
   });
@@ -196,14 +199,7 @@ describe('portal Atlassian client', () => {
       async () => {
         ({
           value: { issueKey: key },
-        } = await service.create({
-          audience: forAlice(),
-          serviceDeskId: '1',
-          requestTypeId: typeId('Get IT help'),
-          values: { summary: 'Reconcile after timeout', description: 'slow' },
-          hasDescription: true,
-          writeKey: newWriteKey(),
-        }));
+        } = await createItHelp(service, 'Reconcile after timeout', 'slow'));
       },
       join(packageRoot(), 'portal/'),
     );
@@ -223,14 +219,7 @@ describe('portal Atlassian client', () => {
     try {
       const c = client(1000);
       const service = new RequestService(c, new Catalogue(c, undefined), { reconcileDelaysMs: [200, 400] });
-      const { value, existed } = await service.create({
-        audience: forAlice(),
-        serviceDeskId: '1',
-        requestTypeId: typeId('Get IT help'),
-        values: { summary: 'Timed out while the index lags', description: 'slow' },
-        hasDescription: true,
-        writeKey: newWriteKey(),
-      });
+      const { value, existed } = await createItHelp(service, 'Timed out while the index lags', 'slow');
       const made = [...emulator.state.requests.values()].filter(
         (r) => r.fieldValues['summary'] === 'Timed out while the index lags',
       );
@@ -263,14 +252,7 @@ describe('portal Atlassian client', () => {
     const {
       value: { issueKey: key },
       existed,
-    } = await service.create({
-      audience: forAlice(),
-      serviceDeskId: '1',
-      requestTypeId: typeId('Get IT help'),
-      values: { summary: 'Throttled create', description: 'x' },
-      hasDescription: true,
-      writeKey: newWriteKey(),
-    });
+    } = await createItHelp(service, 'Throttled create', 'x');
     expect(existed).to.equal(false);
     expect(countBySummary('Throttled create')).to.equal(1);
     emulator.faults.set(throttle(`/rest/servicedeskapi/request/${key}/comment`));
@@ -312,16 +294,7 @@ describe('portal Atlassian client', () => {
       pathPrefix: '/rest/servicedeskapi/request',
       method: 'POST',
     });
-    return service
-      .create({
-        audience: forAlice(),
-        serviceDeskId: '1',
-        requestTypeId: typeId('Get IT help'),
-        values: { summary, description: 'x' },
-        hasDescription: true,
-        writeKey: newWriteKey(),
-      })
-      .catch((e: unknown) => e);
+    return createItHelp(service, summary, 'x').catch((e: unknown) => e);
   }
 
   it('gives up on a write still throttled when its budget is spent, having written nothing', async () => {
