@@ -157,13 +157,11 @@ describe('a DNS lookup that never answers (a real resolver in a mount namespace)
     expect(hanging).to.have.length(12);
     for (const call of hanging) {
       expect(call['outcome']).to.equal('UPSTREAM_DNS_TIMEOUT');
-      expect(call['ms']).to.be.within(
-        HOST_LOOKUP_DEADLINE_MS - TIMER_SLACK_MS,
-        HOST_LOOKUP_DEADLINE_MS + 2_000,
-      );
+      expect(call['ms']).to.be.at.least(HOST_LOOKUP_DEADLINE_MS - TIMER_SLACK_MS);
     }
-    // All twelve shared one lookup: each query for A's name (per search domain and type) came once
-    // (attempts:1), where two lookups at a time asked each twice.
+    // Cut at the deadline, not at the resolver's own timeout, and all twelve shared one lookup: each
+    // query for A's name (per search domain and type) came once (attempts:1), where two lookups at a
+    // time asked each twice. (Not an upper bound in ms over the deadline: a loaded machine overran it.)
     expect(elapsedMs).to.be.below(RESOLVER_TIMEOUT_SECONDS * 1000);
     expectAskedOncePerQuery(nameServer, HANGING);
   });
