@@ -1,4 +1,4 @@
-import { SafeHtml } from '../../common/http/html.js';
+import { html, SafeHtml } from '../../common/http/html.js';
 
 /**
  * Tells the customer at selection which file the form would be refused for (ADR 0433), as the native
@@ -55,5 +55,5 @@ const SCRIPT = `(() => {
 })();`;
 
 export function uploadLimitScript(nonce: string): SafeHtml {
-  return new SafeHtml(`<script nonce="${nonce.replace(/[^A-Za-z0-9_-]/g, '')}">${SCRIPT}</script>`);
+  return html`<script nonce="${nonce}">${new SafeHtml(SCRIPT)}</script>`;
 }
