@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { RedisFlowStore } from '../../common/flowstore/index.js';
+import { HealthMonitor } from '../../common/http/health.js';
 import { partReadiness } from '../../common/runtime.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import { freePort, startLocalRedis } from '../../testkit/local-redis.js';
@@ -18,11 +19,22 @@ describe("a part's readiness at start (common/runtime.ts partReadiness)", functi
     const store = RedisFlowStore.connect(redis.url, 't', { commandTimeout: 4000, socketTimeout: 10_000 });
     const { logger, logs } = capturedLogger({ component: 'broker' });
     const health = partReadiness(store, async () => {}, logger);
+    // A first probe without the allowance, on the same store, started just after the part's: once
+    // it has given up at a probe's own deadline (0.5 s), so would the part's have without it. Its
+    // verdict, not a sleep, says when the stall has outlasted a probe, however slow the machine.
+    let witnessGaveUp!: () => void;
+    const gaveUp = new Promise<void>((resolve) => (witnessGaveUp = resolve));
+    const witness = new HealthMonitor({
+      check: () => store.ping(),
+      onChange: (ready) => {
+        if (!ready) witnessGaveUp();
+      },
+    });
     try {
       expect(store.connectionAttemptMs).to.equal(1000 + 4000);
       const started = health.start();
-      // Twice a probe's own deadline (0.5 s): a first probe without the allowance has given up by now.
-      await new Promise((r) => setTimeout(r, 1000));
+      void witness.start();
+      await gaveUp;
       redis.process.kill('SIGCONT');
       await started;
       health.assertReady();
@@ -32,6 +44,7 @@ describe("a part's readiness at start (common/runtime.ts partReadiness)", functi
       ]);
     } finally {
       health.stop();
+      witness.stop();
       redis.process.kill('SIGCONT');
       await store.close();
       await redis.stop();
