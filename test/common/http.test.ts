@@ -82,51 +82,69 @@ describe('management server', () => {
   });
 });
 
+/**
+ * What a HealthMonitor's onChange said, and a wait for its `count`th saying: the tests wait on the
+ * monitor's own verdicts, not on a poll that gives up after a while a loaded machine can outlast.
+ */
+function recordedChanges<T>() {
+  const said: T[] = [];
+  const waiting: { count: number; resolve: () => void }[] = [];
+  return {
+    said,
+    record(change: T) {
+      said.push(change);
+      for (const w of waiting.filter((w) => said.length >= w.count)) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve();
+      }
+    },
+    until: (count: number): Promise<void> =>
+      said.length >= count ? Promise.resolve() : new Promise((resolve) => waiting.push({ count, resolve })),
+  };
+}
+
 describe('background readiness (HealthMonitor)', () => {
   it('turns unready when a probe hangs past its deadline, without anyone waiting on it, and ready again when it answers', async () => {
     let hang = false;
-    const changes: boolean[] = [];
+    const changes = recordedChanges<boolean>();
     const monitor = new HealthMonitor({
       check: () => (hang ? new Promise<void>(() => {}) : Promise.resolve()),
       intervalMs: 20,
       timeoutMs: 50,
-      onChange: (ready) => changes.push(ready),
+      onChange: (ready) => changes.record(ready),
     });
     expect(() => monitor.assertReady()).to.throw('starting');
     await monitor.start();
     monitor.assertReady();
     hang = true;
-    const waitFor = async (ready: boolean) => {
-      for (let i = 0; i < 200 && changes.at(-1) !== ready; i++) await new Promise((r) => setTimeout(r, 10));
-    };
-    await waitFor(false);
+    await changes.until(2);
     expect(() => monitor.assertReady()).to.throw('no answer within 50 ms');
     hang = false;
-    await waitFor(true);
+    await changes.until(3);
     monitor.assertReady();
     monitor.stop();
-    expect(changes).to.deep.equal([true, false, true]);
+    expect(changes.said).to.deep.equal([true, false, true]);
   });
 });
 
 describe('readiness at start (the first probe waits out a connection attempt)', () => {
   it('gives the first probe the start allowance and every later probe only its own deadline', async () => {
     let answerAfterMs = 150;
-    const changes: { ready: boolean; reason: string | undefined }[] = [];
+    const changes = recordedChanges<{ ready: boolean; reason: string | undefined }>();
     const monitor = new HealthMonitor({
       check: () => new Promise<void>((r) => setTimeout(r, answerAfterMs)),
       intervalMs: 20,
       timeoutMs: 50,
       startAllowanceMs: 1000,
-      onChange: (ready, reason) => changes.push({ ready, reason }),
+      onChange: (ready, reason) => changes.record({ ready, reason }),
     });
     await monitor.start();
     monitor.assertReady();
-    expect(changes).to.deep.equal([{ ready: true, reason: undefined }]);
+    expect(changes.said).to.deep.equal([{ ready: true, reason: undefined }]);
     // The same slow answer later is a failure: a stalled dependency is still seen within 50 ms.
-    for (let i = 0; i < 200 && changes.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await changes.until(2);
     monitor.stop();
-    expect(changes[1]).to.deep.equal({ ready: false, reason: 'no answer within 50 ms' });
+    expect(changes.said[1]).to.deep.equal({ ready: false, reason: 'no answer within 50 ms' });
     answerAfterMs = 0;
   });
 });
