@@ -10,14 +10,12 @@ import { RedisFlowStore } from '../../common/flowstore/index.js';
 import { type LocalRedis, startLocalRedis } from '../../testkit/local-redis.js';
 import { answering } from '../../testkit/redis.js';
 
-/** What a store call gave: its value, or its error's code, and how long it took. */
-async function outcome(call: Promise<unknown>): Promise<{ result: unknown; ms: number }> {
-  const started = performance.now();
-  const result = await call.then(
+/** What a store call gave: its value, or its error's code. */
+function outcome(call: Promise<unknown>): Promise<unknown> {
+  return call.then(
     (value) => value,
     (err: JsmSsoError) => err.code,
   );
-  return { result, ms: performance.now() - started };
 }
 
 describe('flow store on a Redis paused for 3 s in the middle of a sign-in', function () {
@@ -44,40 +42,55 @@ describe('flow store on a Redis paused for 3 s in the middle of a sign-in', func
    * clock: the pause goes on the store's own connection, so Redis meets it before the take, and the
    * admin's PING, sent while Redis is held, is answered only once the pause is over and Redis has
    * read what it held (a reply is written after the whole turn of Redis's event loop it was read in).
+   * `beforeDrop` says whether both were answered before the connection was dropped: at their own
+   * deadline, not by the drop or the pause's end (no bound in ms a loaded machine could overrun).
    */
   async function underPause(pause: string[]) {
     const flow = `flow:${randomUUID()}`;
     const marker = `marker:${randomUUID()}`;
     await store.put(flow, 'flow state', 60);
-    const dropped = new Promise((resolve) => store.client.once('close', resolve));
+    let droppedYet = false;
+    const dropped = new Promise<void>((resolve) =>
+      store.client.once('close', () => {
+        droppedYet = true;
+        resolve();
+      }),
+    );
     // Its answer is lost with the connection (DEBUG SLEEP) or not waited for (CLIENT PAUSE).
     store.client.call(pause[0] ?? '', ...pause.slice(1)).catch(() => {});
     const take = await outcome(store.take(flow));
     const mark = await outcome(store.putIfAbsent(marker, 'used', 60));
+    const beforeDrop = !droppedYet;
     await dropped;
     await admin.ping();
     await answering(store);
     return {
       take,
       mark,
+      beforeDrop,
       flowLeft: await store.get(flow),
       markerFree: await store.putIfAbsent(marker, 'used', 60),
     };
   }
 
   it('CLIENT PAUSE: 503 at the deadline, nothing done, the same steps go through afterwards', async () => {
-    const { take, mark, flowLeft, markerFree } = await underPause(['CLIENT', 'PAUSE', '3000', 'ALL']);
-    expect([take.result, mark.result]).to.deep.equal(['FLOW_STORE_UNAVAILABLE', 'FLOW_STORE_UNAVAILABLE']);
-    expect(Math.max(take.ms, mark.ms), 'each answered within a second').to.be.below(1_000);
+    const { take, mark, beforeDrop, flowLeft, markerFree } = await underPause([
+      'CLIENT',
+      'PAUSE',
+      '3000',
+      'ALL',
+    ]);
+    expect([take, mark]).to.deep.equal(['FLOW_STORE_UNAVAILABLE', 'FLOW_STORE_UNAVAILABLE']);
+    expect(beforeDrop, 'each answered at its deadline, before the connection was dropped').to.equal(true);
     // The paused commands die with the connection dropped at the socket timeout (2 s).
     expect(flowLeft).to.equal('flow state');
     expect(markerFree).to.equal(true);
   });
 
   it('DEBUG SLEEP (Redis itself stopped): 503 at the deadline; Redis does the steps when it wakes', async () => {
-    const { take, mark, flowLeft, markerFree } = await underPause(['DEBUG', 'SLEEP', '3']);
-    expect([take.result, mark.result]).to.deep.equal(['FLOW_STORE_UNAVAILABLE', 'FLOW_STORE_UNAVAILABLE']);
-    expect(Math.max(take.ms, mark.ms), 'each answered within a second').to.be.below(1_000);
+    const { take, mark, beforeDrop, flowLeft, markerFree } = await underPause(['DEBUG', 'SLEEP', '3']);
+    expect([take, mark]).to.deep.equal(['FLOW_STORE_UNAVAILABLE', 'FLOW_STORE_UNAVAILABLE']);
+    expect(beforeDrop, 'each answered at its deadline, before the connection was dropped').to.equal(true);
     // The known limit (ADR 0259): the commands were in Redis's socket buffer, and Redis runs them on
     // waking although their sender was told 503 — the flow taken, the marker written. The person's
     // retry is refused (expired, replay) and signing in again from the help center works.
