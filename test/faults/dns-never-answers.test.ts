@@ -68,14 +68,18 @@ async function childOutput(resolvConf: string, script: string, args: string[]) {
   return out;
 }
 
-/** A search-domain name (a Service's short name) and an /etc/hosts name resolved, each within 2 s. */
-function expectOthersResolvedAtOnce(out: Record<string, unknown>[]) {
+/**
+ * A search-domain name (a Service's short name) and an /etc/hosts name resolved. Resolved at all is
+ * "not behind the names that never answer": those hold their threads for the resolver's timeout,
+ * past the lookup deadline, so a name queued behind them ends UPSTREAM_DNS_TIMEOUT with no address
+ * (no bound in ms on how long the answer took).
+ */
+function expectOthersResolved(out: Record<string, unknown>[]) {
   const resolved = Object.fromEntries(
     out.filter((l) => l['event'] === 'resolved').map((l) => [l['name'], l]),
   );
   expect(resolved['redis']).to.deep.include({ addresses: ['127.0.0.1'] });
   expect(resolved['localhost']!['addresses']).to.include('127.0.0.1');
-  for (const name of ['redis', 'localhost']) expect(resolved[name]!['ms'], name).to.be.below(2_000);
 }
 
 describe('a DNS lookup that never answers (a real resolver in a mount namespace)', function () {
@@ -87,14 +91,13 @@ describe('a DNS lookup that never answers (a real resolver in a mount namespace)
   const lines: Record<string, unknown>[] = [];
 
   /**
-   * A call to `name` answered at the lookup deadline by one lookup, not retried: not before the
-   * deadline, not at the resolver's own timeout (30 s, far past it), and each of the name's queries
-   * came once. Not an upper bound in milliseconds over the deadline, which a loaded machine
-   * overran (the call's answer and the child's start are both on its clock).
+   * A call to `name` answered (UPSTREAM_DNS_TIMEOUT, the caller's check) at the lookup deadline by
+   * one lookup, not retried: not before the deadline, and each of the name's queries came once. The
+   * reason is the deadline's own: the resolver's timeout (30 s, far past it) would have ended the
+   * lookup with an error of its own. No upper bound in milliseconds, which a loaded machine overran.
    */
   function expectCutAtDeadline(tookMs: number, name: string) {
     expect(tookMs).to.be.at.least(HOST_LOOKUP_DEADLINE_MS - TIMER_SLACK_MS);
-    expect(tookMs).to.be.below(RESOLVER_TIMEOUT_SECONDS * 1000);
     expectAskedOncePerQuery(nameServer, name);
   }
 
@@ -121,7 +124,6 @@ describe('a DNS lookup that never answers (a real resolver in a mount namespace)
 
   it("ends A's calls at the lookup deadline with UPSTREAM_DNS_TIMEOUT while B's download, a file read and other names go on", async () => {
     const siteUrl = `http://localhost:${(site.address() as AddressInfo).port}/attachment`;
-    const started = performance.now();
     child = nodeWithResolver(nameServer.resolvConf, [
       '--import=tsx',
       join(packageRoot(), 'testkit/outbound-calls-child.ts'),
@@ -136,14 +138,14 @@ describe('a DNS lookup that never answers (a real resolver in a mount namespace)
     await nameServer.asked(HANGING);
     child.stdin!.write('go\n');
     await done;
-    const elapsedMs = performance.now() - started;
 
+    // B's download (within its own 5 s deadline) and the file read are done; that they went on
+    // while A's lookup held its thread, not after it, is the last check's: A's name was asked once
+    // more after them and still shared that lookup.
     const [download] = lines.filter((l) => l['event'] === 'download');
     expect(download).to.include({ outcome: '200', bytes: ATTACHMENT_BYTES });
-    expect(download!['ms']).to.be.below(2_000);
     const [file] = lines.filter((l) => l['event'] === 'file');
     expect(file).to.include({ bytes: ATTACHMENT_BYTES });
-    expect(file!['ms']).to.be.below(1_000);
 
     // The system resolver's rules hold: /etc/hosts, and resolv.conf's search domains under ndots:5
     // (a Kubernetes Service's short name).
@@ -155,14 +157,16 @@ describe('a DNS lookup that never answers (a real resolver in a mount namespace)
 
     const hanging = lines.filter((l) => l['event'] === 'hanging');
     expect(hanging).to.have.length(12);
-    for (const call of hanging) {
+    const again = lines.filter((l) => l['event'] === 'again');
+    expect(again).to.have.length(1);
+    for (const call of [...hanging, ...again]) {
       expect(call['outcome']).to.equal('UPSTREAM_DNS_TIMEOUT');
       expect(call['ms']).to.be.at.least(HOST_LOOKUP_DEADLINE_MS - TIMER_SLACK_MS);
     }
-    // Cut at the deadline, not at the resolver's own timeout, and all twelve shared one lookup: each
-    // query for A's name (per search domain and type) came once (attempts:1), where two lookups at a
-    // time asked each twice. (Not an upper bound in ms over the deadline: a loaded machine overran it.)
-    expect(elapsedMs).to.be.below(RESOLVER_TIMEOUT_SECONDS * 1000);
+    // Cut at the deadline (its reason), not at the resolver's own timeout, and all thirteen calls
+    // shared one lookup: each query for A's name (per search domain and type) came once
+    // (attempts:1), where two lookups at a time asked each twice, and a call after the lookup ended
+    // (B's work waiting behind it) would have asked again.
     expectAskedOncePerQuery(nameServer, HANGING);
   });
 
@@ -175,7 +179,7 @@ describe('a DNS lookup that never answers (a real resolver in a mount namespace)
       'redis,localhost',
     ]);
     expect(out[0]).to.include({ event: 'attempts', begun: 4 });
-    expectOthersResolvedAtOnce(out);
+    expectOthersResolved(out);
     // The four attempts shared one lookup: each query for the Redis name came once.
     expectAskedOncePerQuery(nameServer, HANGING_REDIS);
   });
@@ -200,7 +204,7 @@ describe('a DNS lookup that never answers (a real resolver in a mount namespace)
     }
     const firsts = out.filter((l) => l['event'] === 'first');
     expect(firsts.map((l) => l['error'])).to.deep.equal(['UPSTREAM_DNS_TIMEOUT', 'UPSTREAM_DNS_TIMEOUT']);
-    expectOthersResolvedAtOnce(out);
+    expectOthersResolved(out);
   });
 
   it("answers a sign-in at a broker whose IdP's name never resolves 502 UPSTREAM_DNS_TIMEOUT within the deadline, logged", async () => {
