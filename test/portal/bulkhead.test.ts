@@ -66,20 +66,19 @@ async function stalledSiteScenario(stalled: TenantUnderTest, others: TenantUnder
       ms: performance.now() - started,
     };
   });
-  let settled = 0;
-  for (const p of requests) void p.then(() => settled++);
-  // A page may hold both of A's slots (it searches and counts at once), so one or two customer
-  // requests wait on A's site; every other one is answered once the wait bound passes.
-  const mostAnswered = async () => {
-    while (settled < STALLED_REQUESTS - LIMITS.maxConcurrentCalls)
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    return 'answered';
-  };
-  const early = await Promise.race([
-    mostAnswered(),
-    new Promise((resolve) => setTimeout(resolve, STALLED_TIMEOUT_MS - 500, 'still waiting')),
-  ]);
-  expect(early, 'customers beyond A’s limit answered before A’s timeout').to.equal('answered');
+  // The statuses in the order the answers came: the order, not a bound in ms, says what came first.
+  const settledStatuses: number[] = [];
+  let mostAnswered!: () => void;
+  const mostAnsweredNow = new Promise<void>((resolve) => (mostAnswered = resolve));
+  for (const p of requests)
+    void p.then(({ status }) => {
+      settledStatuses.push(status);
+      // A page may hold both of A's slots (it searches and counts at once), so one or two customer
+      // requests wait on A's site; every other one is answered once the wait bound passes.
+      if (settledStatuses.length === STALLED_REQUESTS - LIMITS.maxConcurrentCalls) mostAnswered();
+    });
+  await mostAnsweredNow;
+  expect(settledStatuses, 'customers beyond A’s limit answered before A’s timeout').to.not.include(502);
   expect(stalled.emulator.faults.hits(), 'calls that reached A’s site: exactly its limit').to.deep.equal([
     LIMITS.maxConcurrentCalls,
   ]);
@@ -92,7 +91,7 @@ async function stalledSiteScenario(stalled: TenantUnderTest, others: TenantUnder
       expect(await res.text()).to.include('Laptop screen flickers');
     }
   }
-  expect(settled, 'A’s requests holding its slots are still waiting on A’s site').to.be.below(
+  expect(settledStatuses.length, 'A’s requests holding its slots are still waiting on A’s site').to.be.below(
     STALLED_REQUESTS,
   );
 
@@ -103,10 +102,11 @@ async function stalledSiteScenario(stalled: TenantUnderTest, others: TenantUnder
     STALLED_REQUESTS,
   );
   expect(timedOut.length).to.be.within(1, LIMITS.maxConcurrentCalls);
+  // Every busy answer came before A's timeout ended any request: soon after the wait bound.
+  expect(settledStatuses.indexOf(502), 'busy answers before the first timeout').to.equal(busy.length);
   for (const r of busy) {
     expect(r.retryAfter).to.equal('5');
     expect(r.body).to.include('The help center is busy right now. Please try again in 5 seconds.');
-    expect(r.ms, 'a busy answer comes soon after the wait bound').to.be.below(STALLED_TIMEOUT_MS);
   }
   for (const r of timedOut) {
     expect(r.body).to.include('took too long');
