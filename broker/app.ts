@@ -115,7 +115,8 @@ const BACKCHANNEL_FORM_LIMIT = 16 * 1024;
 /**
  * One call to an IdP gives up after 10 s (openid-client's own default is 30 s): the person is
  * waiting on a page, and a balancer in front may give up sooner. The answer is then 502
- * OIDC_IDP_UNAVAILABLE or SAML_METADATA_UNAVAILABLE.
+ * IDP_CALL_TIMEOUT for a call of a sign-in's callback (ADR 0441), OIDC_DISCOVERY_FAILED for discovery,
+ * SAML_METADATA_UNAVAILABLE for SAML metadata.
  */
 export const IDP_TIMEOUT_MS = 10_000;
 

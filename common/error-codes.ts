@@ -225,7 +225,10 @@ export const BROKER_CODES = {
     "The tenant's `extraAuthorizationParams` sent `acr_values` and the ID token's `acr` is none of them, or absent (the IdP ignored the request, or it was dropped or changed on its way through the browser); answered as Responder/AuthnFailed",
   OIDC_IDP_ERROR: 'The IdP answered with an OAuth error; answered to the portal as a Responder status',
   OIDC_DISCOVERY_FAILED: "The IdP's discovery document cannot be fetched or is invalid (502)",
-  OIDC_IDP_UNAVAILABLE: 'The IdP could not complete the sign-in: unreachable or a server error (502)',
+  OIDC_IDP_UNAVAILABLE:
+    'The IdP could not complete the sign-in: unreachable (connection refused or reset, a TLS failure) or a server error, a rate limit or a redirect (502)',
+  IDP_CALL_TIMEOUT:
+    'One call of a sign-in to the IdP (the token call, userinfo or the user endpoint, a JWKS read) got no answer, or no end of its answer, within its own deadline, 10 s: the IdP slow, not down (502; ADR 0441)',
   IDP_SIGN_IN_TIMEOUT:
     "The IdP answered each call of a sign-in's callback in time, but together they took longer than the sign-in's budget, 15 s (502)",
   OIDC_CLIENT_KEY_UNSUPPORTED:

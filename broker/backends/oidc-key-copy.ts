@@ -1,5 +1,6 @@
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import { JsmSsoError } from '../../common/errors.js';
+import { callTimedOut, idpCallTimeout } from './idp-call-timeout.js';
 import { KeyCopyReads } from './key-copy-reads.js';
 import type { KeyReadHealth } from './key-read-health.js';
 
@@ -117,6 +118,8 @@ async function readJwks(options: JwksCopyOptions): Promise<Copy> {
   } catch (cause) {
     // The outbound client's refusal of an over-size answer (UPSTREAM_RESPONSE_TOO_LARGE) keeps its reason.
     if (cause instanceof JsmSsoError) throw cause;
+    // No answer, or no end of it, within the read's deadline: the IdP slow (ADR 0441).
+    if (callTimedOut(cause)) throw idpCallTimeout(cause);
     throw unavailable("the identity provider's keys cannot be read", cause);
   }
   let keys: KeySet;

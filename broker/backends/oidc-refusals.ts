@@ -2,6 +2,7 @@ import * as client from 'openid-client';
 import type { BrokerErrorCode } from '../../common/error-codes.js';
 import { JsmSsoError } from '../../common/errors.js';
 import { IdpRefusal, type IdpRefusalKind } from './backend.js';
+import { callTimedOut, idpCallTimeout } from './idp-call-timeout.js';
 
 /**
  * openid-client's refusals become broker refusals with a stable reason, read from the library's
@@ -201,6 +202,8 @@ export function protocolRefusal(
       cause: err,
     });
   }
+  // The call's own deadline passed (openid-client's `timeout`): the IdP slow, not unreachable (ADR 0441).
+  if (callTimedOut(err)) return idpCallTimeout(err);
   return idpUnavailable('the identity provider could not complete the sign-in', err);
 }
 

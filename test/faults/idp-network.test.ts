@@ -86,11 +86,15 @@ describe('faults: the IdP failing under a sign-in', function () {
     const signIn = (at = brokerUrl) =>
       timed(() => loginThroughBroker({ portal: portalSp(at, pki), brokerUrl: at }, new Browser()));
 
-    async function expectIdpUnavailable(attempt: Awaited<ReturnType<typeof signIn>>, by = broker) {
+    async function expectIdpUnavailable(
+      attempt: Awaited<ReturnType<typeof signIn>>,
+      by = broker,
+      reason = 'OIDC_IDP_UNAVAILABLE',
+    ) {
       const { page, html } = attempt.value;
       expect(page.status, html).to.equal(502);
-      expect(pageReason(html)).to.equal('OIDC_IDP_UNAVAILABLE');
-      expect(by.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal('OIDC_IDP_UNAVAILABLE');
+      expect(pageReason(html)).to.equal(reason);
+      expect(by.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(reason);
       // Bounded by the IdP timeout, not by the IdP's silence.
       expect(attempt.ms, 'the refused sign-in (ms)').to.be.below(10 * IDP_TIMEOUT_MS);
     }
@@ -105,15 +109,16 @@ describe('faults: the IdP failing under a sign-in', function () {
       expect(again.value.fields['SAMLResponse']).to.be.a('string');
     });
 
-    it('answers 502 OIDC_IDP_UNAVAILABLE within the IdP timeout when the token endpoint never answers', async () => {
+    // Silence past the call's deadline is the IdP slow, not down (ADR 0441; was OIDC_IDP_UNAVAILABLE).
+    it('answers 502 IDP_CALL_TIMEOUT within the IdP timeout when the token endpoint never answers', async () => {
       proxy.add({ fault: 'stall', method: 'POST', pathPrefix: '/token' });
-      await expectIdpUnavailable(await signIn());
+      await expectIdpUnavailable(await signIn(), broker, 'IDP_CALL_TIMEOUT');
       expect(proxy.hits()).to.deep.equal([1]);
     });
 
-    it('answers 502 OIDC_IDP_UNAVAILABLE when the token endpoint’s answer stalls after its headers', async () => {
+    it('answers 502 IDP_CALL_TIMEOUT when the token endpoint’s answer stalls after its headers', async () => {
       proxy.add({ fault: 'stall-body', method: 'POST', pathPrefix: '/token' });
-      await expectIdpUnavailable(await signIn());
+      await expectIdpUnavailable(await signIn(), broker, 'IDP_CALL_TIMEOUT');
       expect(proxy.hits()).to.deep.equal([1]);
     });
 
@@ -139,26 +144,35 @@ describe('faults: the IdP failing under a sign-in', function () {
     });
 
     // The faults a TCP fault proxy sends beside a stall (ADR 0201): the deadline covers the body, not
-    // only the headers (a body trickled byte by byte restarts any idle timer at every byte), and a peer
-    // that closes its side or resets mid-body is told at once.
-    for (const { fault, method, pathPrefix, what } of [
+    // only the headers (a body trickled byte by byte restarts any idle timer at every byte: the IdP
+    // slow, IDP_CALL_TIMEOUT, ADR 0441), and a peer that closes its side or resets mid-body is told at
+    // once.
+    for (const { fault, method, pathPrefix, what, reason } of [
       {
         fault: 'trickle-body',
         method: 'POST',
         pathPrefix: '/token',
         what: 'the token endpoint trickles its answer byte by byte',
+        reason: 'IDP_CALL_TIMEOUT',
       },
       {
         fault: 'half-close',
         method: 'POST',
         pathPrefix: '/token',
         what: 'the token endpoint closes its side unanswered',
+        reason: 'OIDC_IDP_UNAVAILABLE',
       },
-      { fault: 'reset-mid-body', method: 'GET', pathPrefix: '/me', what: 'userinfo resets mid-body' },
+      {
+        fault: 'reset-mid-body',
+        method: 'GET',
+        pathPrefix: '/me',
+        what: 'userinfo resets mid-body',
+        reason: 'OIDC_IDP_UNAVAILABLE',
+      },
     ] as const) {
-      it(`answers 502 OIDC_IDP_UNAVAILABLE within the IdP timeout when ${what}, and the next sign-in works`, async () => {
+      it(`answers 502 ${reason} within the IdP timeout when ${what}, and the next sign-in works`, async () => {
         proxy.add({ fault, method, pathPrefix });
-        await expectIdpUnavailable(await signIn());
+        await expectIdpUnavailable(await signIn(), broker, reason);
         expect(proxy.hits()).to.deep.equal([1]);
         expect((await signIn()).value.page.status).to.equal(200);
       });
@@ -205,16 +219,16 @@ describe('faults: the IdP failing under a sign-in', function () {
     // A plain OAuth 2.0 IdP's user endpoint failing as userinfo does above: the IdP's fault, told as
     // such, not as an answer the broker could not use (OAUTH2_USERINFO_INVALID).
     describe('plain OAuth 2.0, its user endpoint failing', () => {
-      for (const { fault, what } of [
-        { fault: 'status-503', what: 'answers 503' },
-        { fault: 'status-429', what: 'answers 429 (its rate limit)' },
-        { fault: 'stall-body', what: 'stalls after its headers' },
-        { fault: 'reset-mid-body', what: 'resets mid-body' },
-        { fault: 'trickle-body', what: 'trickles its answer byte by byte' },
+      for (const { fault, what, reason } of [
+        { fault: 'status-503', what: 'answers 503', reason: 'OIDC_IDP_UNAVAILABLE' },
+        { fault: 'status-429', what: 'answers 429 (its rate limit)', reason: 'OIDC_IDP_UNAVAILABLE' },
+        { fault: 'stall-body', what: 'stalls after its headers', reason: 'IDP_CALL_TIMEOUT' },
+        { fault: 'reset-mid-body', what: 'resets mid-body', reason: 'OIDC_IDP_UNAVAILABLE' },
+        { fault: 'trickle-body', what: 'trickles its answer byte by byte', reason: 'IDP_CALL_TIMEOUT' },
       ] as const) {
-        it(`answers 502 OIDC_IDP_UNAVAILABLE within the IdP timeout when the user endpoint ${what}, and the next sign-in works`, async () => {
+        it(`answers 502 ${reason} within the IdP timeout when the user endpoint ${what}, and the next sign-in works`, async () => {
           proxy.add({ fault, method: 'GET', pathPrefix: '/me' });
-          await expectIdpUnavailable(await signIn(oauth2.url), oauth2);
+          await expectIdpUnavailable(await signIn(oauth2.url), oauth2, reason);
           expect(proxy.hits()).to.deep.equal([1]);
           const again = await signIn(oauth2.url);
           expect(again.value.page.status, again.value.html).to.equal(200);

@@ -1,0 +1,154 @@
+// A tenant's IdP slow, not down: one back-channel call of a sign-in's callback gets no answer, or no
+// end of its answer, within the call's own deadline (IDP_TIMEOUT_MS, ADR 0142), well inside the
+// sign-in's budget (ADR 0276). A TCP proxy in front of a real oidc-provider holds the call until the
+// broker hangs up, so only the broker's deadline ends it, however loaded the machine. The refusal says
+// the IdP was too slow (IDP_CALL_TIMEOUT, ADR 0441), not that it is unreachable or failing
+// (OIDC_IDP_UNAVAILABLE), which a connection reset still is.
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import { createTranslator } from '../../common/i18n/index.js';
+import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
+import {
+  type BrokerUnderTest,
+  Browser,
+  createPki,
+  devClient,
+  devOAuth2Idp,
+  type IdpDoc,
+  listenPlaceholder,
+  loginThroughBroker,
+  oidcIdp,
+  type Pki,
+  pageReason,
+  portalSp,
+  serveBroker,
+  tenantFor,
+} from '../../testkit/broker-harness.js';
+import { type FaultProxy, type ProxyFault, startFaultProxy } from '../../testkit/fault-proxy.js';
+import { readableText } from '../../testkit/spoken-language.js';
+
+/**
+ * Each call's own deadline: long enough that a call the proxy passes on is never cut by it on a loaded
+ * machine, short enough for a case; the budget is far beyond it, so the call's deadline is what ends.
+ */
+const IDP_TIMEOUT_MS = 2000;
+const SIGN_IN_BUDGET_MS = 60_000;
+
+describe('faults: one IdP call slower than its own deadline, within the sign-in budget', function () {
+  this.timeout(30_000);
+  let pki: Pki;
+  let proxy: FaultProxy;
+  let idp: DevIdp;
+  const store = new MemoryFlowStore();
+  const brokers: BrokerUnderTest[] = [];
+  let oidc: BrokerUnderTest;
+  let oauth2: BrokerUnderTest;
+  before(async () => {
+    pki = createPki();
+    proxy = await startFaultProxy();
+    const [oidcPlace, oauth2Place] = [await listenPlaceholder(), await listenPlaceholder()];
+    idp = await startDevIdp({
+      clients: [devClient(oidcPlace.url), devClient(oauth2Place.url, { client_id: 'jsm-sso-oauth2' })],
+      issuer: proxy.url,
+    });
+    proxy.target = { host: '127.0.0.1', port: (idp.server.address() as AddressInfo).port };
+    // A held call's connection stays open at the IdP: only the broker ends the hold.
+    idp.server.keepAliveTimeout = 30_000;
+    const serve = async (place: typeof oidcPlace, entry: IdpDoc) => {
+      const broker = await serveBroker(place.server, place.url, tenantFor(place.url, [entry]), pki, store, {
+        idpTimeoutMs: IDP_TIMEOUT_MS,
+        signInBudgetMs: SIGN_IN_BUDGET_MS,
+      });
+      brokers.push(broker);
+      return broker;
+    };
+    oidc = await serve(oidcPlace, oidcIdp('corporate', proxy.url));
+    oauth2 = await serve(oauth2Place, devOAuth2Idp(proxy.url, 'jsm-sso-oauth2', { name: 'partner' }));
+  });
+  afterEach(() => proxy.clear());
+  after(async () => {
+    for (const broker of brokers) await broker.close();
+    await idp?.close();
+    await proxy?.close();
+    await store.close();
+    pki?.cleanup();
+  });
+
+  const signIn = (broker: BrokerUnderTest) =>
+    loginThroughBroker({ portal: portalSp(broker.url, pki), brokerUrl: broker.url }, new Browser());
+
+  const counted = async (broker: BrokerUnderTest, reason: string) =>
+    Number(
+      new RegExp(`jsm_sso_broker_errors_total\\{[^}]*reason="${reason}"[^}]*\\} (\\d+)`).exec(
+        await broker.context.registry.metrics(),
+      )?.[1] ?? 0,
+    );
+
+  /**
+   * The sign-in is 502 `reason`, told on the page, in the log lines (the sign-in's two, and `alsoLogged`)
+   * and in the errors metric.
+   */
+  async function expectRefused(broker: BrokerUnderTest, reason: string, alsoLogged: string[] = []) {
+    const from = broker.logs.length;
+    const before = await counted(broker, reason);
+    const { page, html } = await signIn(broker);
+    expect(page.status, html).to.equal(502);
+    expect(pageReason(html)).to.equal(reason);
+    // The page a fault gets: sign-in temporarily unavailable, try again.
+    const { t } = createTranslator({ locale: 'en', timeZone: 'UTC' });
+    for (const key of ['broker.unavailable.title', 'broker.unavailable.message'] as const)
+      expect(readableText(html), key).to.include(t(key));
+    const lines = broker.logs.slice(from).filter((l) => l['reason'] === reason);
+    expect(lines.map((l) => l['event']).sort()).to.deep.equal(
+      ['broker.login', 'broker.unavailable', ...alsoLogged].sort(),
+    );
+    expect(await counted(broker, reason)).to.equal(before + 1);
+  }
+
+  /** The call `method` `path` held until the broker hangs up: only its own deadline ends it. */
+  const holdUntilCut = (method: string, pathPrefix: string) =>
+    proxy.add({ fault: 'hold', method, pathPrefix, heldUntil: new Promise(() => {}) });
+
+  async function expectCallTimedOut(broker: BrokerUnderTest, alsoLogged: string[] = []) {
+    await expectRefused(broker, 'IDP_CALL_TIMEOUT', alsoLogged);
+    const again = await signIn(broker);
+    expect(again.page.status, again.html).to.equal(200);
+    expect(again.fields['SAMLResponse']).to.be.a('string');
+  }
+
+  // First, while the OIDC broker has never read the IdP's keys.
+  it('OIDC: the first JWKS read unanswered within its deadline is 502 IDP_CALL_TIMEOUT, and the next sign-in reads it', async () => {
+    holdUntilCut('GET', '/jwks');
+    // The keys' read health tells the operator once, with the same reason (ADR 0151).
+    await expectCallTimedOut(oidc, ['broker.idp_keys_unusable']);
+    expect(await proxy.holdsEnded()).to.deep.equal(['cut']);
+  });
+
+  for (const [name, broker, method, path] of [
+    ['OIDC: the token call', () => oidc, 'POST', '/token'],
+    ['OIDC: the userinfo call', () => oidc, 'GET', '/me'],
+    ['plain OAuth 2.0: the token call', () => oauth2, 'POST', '/token'],
+    ['plain OAuth 2.0: the user endpoint call', () => oauth2, 'GET', '/me'],
+  ] as const) {
+    it(`${name} unanswered within its deadline is 502 IDP_CALL_TIMEOUT, its connection closed`, async () => {
+      holdUntilCut(method, path);
+      await expectCallTimedOut(broker());
+      expect(await proxy.holdsEnded()).to.deep.equal(['cut']);
+    });
+
+    // The deadline covers the answer's body: headers and a byte, then nothing (ADR 0201).
+    it(`${name} whose answer stalls after its headers is 502 IDP_CALL_TIMEOUT`, async () => {
+      proxy.add({ fault: 'stall-body' satisfies ProxyFault, method, pathPrefix: path });
+      await expectCallTimedOut(broker());
+      expect(proxy.hits()).to.deep.equal([1]);
+    });
+  }
+
+  // The IdP down, not slow, keeps its reason.
+  it('OIDC: a token call whose connection is reset is still 502 OIDC_IDP_UNAVAILABLE', async () => {
+    proxy.add({ fault: 'reset', method: 'POST', pathPrefix: '/token' });
+    await expectRefused(oidc, 'OIDC_IDP_UNAVAILABLE');
+    expect(proxy.hits()).to.deep.equal([1]);
+  });
+});
