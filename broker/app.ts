@@ -115,8 +115,7 @@ const BACKCHANNEL_FORM_LIMIT = 16 * 1024;
 /**
  * One call to an IdP gives up after 10 s (openid-client's own default is 30 s): the person is
  * waiting on a page, and a balancer in front may give up sooner. The answer is then 502
- * IDP_CALL_TIMEOUT for a call of a sign-in's callback (ADR 0441), OIDC_DISCOVERY_FAILED for discovery,
- * SAML_METADATA_UNAVAILABLE for SAML metadata.
+ * IDP_CALL_TIMEOUT, the IdP slow rather than down (ADR 0441).
  */
 export const IDP_TIMEOUT_MS = 10_000;
 

@@ -150,7 +150,8 @@ export const SAML_CODES = {
   SAML_PROXY_RESTRICTED:
     "The upstream IdP's ProxyRestriction forbids the broker to assert on to the portal (Count 0, or Audiences without the portal, core 2.5.1.6); answered as Responder/RequestDenied",
   SAML_METADATA_INVALID: 'IdP metadata unusable (502)',
-  SAML_METADATA_UNAVAILABLE: 'IdP metadata cannot be fetched, or not over https (502)',
+  SAML_METADATA_UNAVAILABLE:
+    'IdP metadata cannot be fetched (connection refused or reset, a TLS failure, an error status), or not over https (502); no answer in time is IDP_CALL_TIMEOUT',
 } as const satisfies Record<string, string>;
 
 /** The broker: its SAML frontend, the login flow, the OIDC/OAuth 2.0 backends and identity checks. */
@@ -224,11 +225,12 @@ export const BROKER_CODES = {
   OIDC_ACR_NOT_MET:
     "The tenant's `extraAuthorizationParams` sent `acr_values` and the ID token's `acr` is none of them, or absent (the IdP ignored the request, or it was dropped or changed on its way through the browser); answered as Responder/AuthnFailed",
   OIDC_IDP_ERROR: 'The IdP answered with an OAuth error; answered to the portal as a Responder status',
-  OIDC_DISCOVERY_FAILED: "The IdP's discovery document cannot be fetched or is invalid (502)",
+  OIDC_DISCOVERY_FAILED:
+    "The IdP's discovery document cannot be fetched (connection refused or reset, a TLS failure, an error status) or is invalid (502); no answer in time is IDP_CALL_TIMEOUT",
   OIDC_IDP_UNAVAILABLE:
     'The IdP could not complete the sign-in: unreachable (connection refused or reset, a TLS failure) or a server error, a rate limit or a redirect (502)',
   IDP_CALL_TIMEOUT:
-    'One call of a sign-in to the IdP (the token call, userinfo or the user endpoint, a JWKS read) got no answer, or no end of its answer, within its own deadline, 10 s: the IdP slow, not down (502; ADR 0441)',
+    'One call of a sign-in to the IdP (OIDC discovery, the token call, userinfo or the user endpoint, a JWKS read, SAML metadata) got no answer, or no end of its answer, within its own deadline, 10 s: the IdP slow, not down (502; ADR 0441)',
   IDP_SIGN_IN_TIMEOUT:
     "The IdP answered each call of a sign-in's callback in time, but together they took longer than the sign-in's budget, 15 s (502)",
   OIDC_CLIENT_KEY_UNSUPPORTED:

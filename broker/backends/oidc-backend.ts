@@ -25,6 +25,7 @@ import {
   type LoginPrompt,
 } from './backend.js';
 import { jwtPayloadAsWritten, objectAsWritten } from './exact-json.js';
+import { callTimedOut, idpCallTimeout } from './idp-call-timeout.js';
 import { userOfAnswer } from './oauth2-user.js';
 import { audienceFault } from './oidc-audience.js';
 import { frontchannelSid } from './oidc-frontchannel-logout.js';
@@ -415,6 +416,8 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
       // reported as itself, not as the IdP being unreachable.
       const own = ownRefusalIn(err);
       if (own && own.status >= 500) throw own;
+      // No answer, or no end of it, within the call's deadline: the IdP slow (ADR 0441).
+      if (callTimedOut(err)) throw idpCallTimeout(err);
       throw new JsmSsoError('OIDC_DISCOVERY_FAILED', `the identity provider ${name} cannot be reached`, {
         status: 502,
         cause: err,

@@ -9,6 +9,7 @@ import {
   SamlError,
 } from '../../common/saml/index.js';
 import { boundedResponse, type OutboundInit, outboundBoundMet } from '../../common/tls/index.js';
+import { callTimedOut, idpCallTimeout } from './idp-call-timeout.js';
 import { KeyCopyReads } from './key-copy-reads.js';
 import { KeyReadHealth } from './key-read-health.js';
 import { RefetchCooldown } from './refetch-cooldown.js';
@@ -163,8 +164,8 @@ async function fetchMetadata(url: string, fetchImpl: typeof fetch, timeoutMs: nu
   }
   const unavailable = (message: string, cause?: unknown) =>
     new SamlError('SAML_METADATA_UNAVAILABLE', message, { status: 502, cause });
-  // One deadline for the answer and its body: a body that stalls after the headers is the IdP
-  // being unavailable too, not an internal error.
+  // One deadline for the answer and its body: no answer, or a body that stalls after the headers, is
+  // the IdP slow (IDP_CALL_TIMEOUT, ADR 0441), not an internal error.
   const signal = AbortSignal.timeout(timeoutMs);
   let response: Response;
   try {
@@ -174,6 +175,7 @@ async function fetchMetadata(url: string, fetchImpl: typeof fetch, timeoutMs: nu
     // A Content-Length over the limit is refused before the body (its own reason, as below), and a
     // host name that did not resolve in time is said as such (ADR 0206).
     if (outboundBoundMet(cause)) throw cause;
+    if (callTimedOut(cause)) throw idpCallTimeout(cause);
     throw unavailable('the IdP metadata could not be fetched', cause);
   }
   if (!response.ok) {
@@ -187,6 +189,7 @@ async function fetchMetadata(url: string, fetchImpl: typeof fetch, timeoutMs: nu
     bytes = new Uint8Array(await boundedResponse(response, MAX_METADATA_BYTES).arrayBuffer());
   } catch (cause) {
     if (cause instanceof JsmSsoError) throw cause;
+    if (callTimedOut(cause)) throw idpCallTimeout(cause);
     throw unavailable('the IdP metadata broke off', cause);
   }
   try {

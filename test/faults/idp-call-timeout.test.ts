@@ -23,10 +23,12 @@ import {
   pageReason,
   portalSp,
   serveBroker,
+  serveBrokerFor,
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { type FaultProxy, type ProxyFault, startFaultProxy } from '../../testkit/fault-proxy.js';
 import { readableText } from '../../testkit/spoken-language.js';
+import { upstreamMetadataBehindProxy, upstreamSamlIdpDocAt } from '../broker/upstream-saml.js';
 
 /**
  * Each call's own deadline: long enough that a call the proxy passes on is never cut by it on a loaded
@@ -78,6 +80,14 @@ describe('faults: one IdP call slower than its own deadline, within the sign-in 
   const signIn = (broker: BrokerUnderTest) =>
     loginThroughBroker({ portal: portalSp(broker.url, pki), brokerUrl: broker.url }, new Browser());
 
+  /** The portal's AuthnRequest at the broker: the page that sends the person on to the IdP, or refuses. */
+  const startAt = async (broker: BrokerUnderTest) => {
+    const page = await new Browser().request(
+      await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
+    );
+    return { page, html: await page.text() };
+  };
+
   const counted = async (broker: BrokerUnderTest, reason: string) =>
     Number(
       new RegExp(`jsm_sso_broker_errors_total\\{[^}]*reason="${reason}"[^}]*\\} (\\d+)`).exec(
@@ -85,14 +95,26 @@ describe('faults: one IdP call slower than its own deadline, within the sign-in 
       )?.[1] ?? 0,
     );
 
+  /** The log lines of a refused callback: the sign-in's audit line and the fault's. */
+  const CALLBACK_LINES = ['broker.login', 'broker.unavailable'];
+  /** At the start of a sign-in no login is under way yet: the fault's line alone. */
+  const START_LINES = ['broker.unavailable'];
+  /** A key copy (JWKS, SAML metadata) that cannot be read and none to serve: told once (ADR 0151). */
+  const KEYS_UNUSABLE = 'broker.idp_keys_unusable';
+
   /**
-   * The sign-in is 502 `reason`, told on the page, in the log lines (the sign-in's two, and `alsoLogged`)
-   * and in the errors metric.
+   * The sign-in is 502 `reason`, told on the page, in the log lines `logged` (each with the reason) and
+   * in the errors metric.
    */
-  async function expectRefused(broker: BrokerUnderTest, reason: string, alsoLogged: string[] = []) {
+  async function expectRefused(
+    broker: BrokerUnderTest,
+    reason: string,
+    logged: string[] = CALLBACK_LINES,
+    attempt: () => Promise<{ page: Response; html: string }> = () => signIn(broker),
+  ) {
     const from = broker.logs.length;
     const before = await counted(broker, reason);
-    const { page, html } = await signIn(broker);
+    const { page, html } = await attempt();
     expect(page.status, html).to.equal(502);
     expect(pageReason(html)).to.equal(reason);
     // The page a fault gets: sign-in temporarily unavailable, try again.
@@ -100,9 +122,7 @@ describe('faults: one IdP call slower than its own deadline, within the sign-in 
     for (const key of ['broker.unavailable.title', 'broker.unavailable.message'] as const)
       expect(readableText(html), key).to.include(t(key));
     const lines = broker.logs.slice(from).filter((l) => l['reason'] === reason);
-    expect(lines.map((l) => l['event']).sort()).to.deep.equal(
-      ['broker.login', 'broker.unavailable', ...alsoLogged].sort(),
-    );
+    expect(lines.map((l) => l['event']).sort()).to.deep.equal([...logged].sort());
     expect(await counted(broker, reason)).to.equal(before + 1);
   }
 
@@ -110,18 +130,26 @@ describe('faults: one IdP call slower than its own deadline, within the sign-in 
   const holdUntilCut = (method: string, pathPrefix: string) =>
     proxy.add({ fault: 'hold', method, pathPrefix, heldUntil: new Promise(() => {}) });
 
-  async function expectCallTimedOut(broker: BrokerUnderTest, alsoLogged: string[] = []) {
-    await expectRefused(broker, 'IDP_CALL_TIMEOUT', alsoLogged);
+  async function expectCallTimedOut(broker: BrokerUnderTest, logged = CALLBACK_LINES) {
+    await expectRefused(broker, 'IDP_CALL_TIMEOUT', logged);
     const again = await signIn(broker);
     expect(again.page.status, again.html).to.equal(200);
     expect(again.fields['SAMLResponse']).to.be.a('string');
   }
 
+  // First, while the OIDC broker has read neither the IdP's discovery document nor its keys.
+  it('OIDC: discovery unanswered within its deadline, at the start of a sign-in, is 502 IDP_CALL_TIMEOUT, and the next sign-in reads it', async () => {
+    holdUntilCut('GET', '/.well-known');
+    await expectRefused(oidc, 'IDP_CALL_TIMEOUT', START_LINES, () => startAt(oidc));
+    expect(await proxy.holdsEnded()).to.deep.equal(['cut']);
+    expect((await startAt(oidc)).page.status).to.equal(302);
+  });
+
   // First, while the OIDC broker has never read the IdP's keys.
   it('OIDC: the first JWKS read unanswered within its deadline is 502 IDP_CALL_TIMEOUT, and the next sign-in reads it', async () => {
     holdUntilCut('GET', '/jwks');
     // The keys' read health tells the operator once, with the same reason (ADR 0151).
-    await expectCallTimedOut(oidc, ['broker.idp_keys_unusable']);
+    await expectCallTimedOut(oidc, [...CALLBACK_LINES, KEYS_UNUSABLE]);
     expect(await proxy.holdsEnded()).to.deep.equal(['cut']);
   });
 
@@ -144,6 +172,46 @@ describe('faults: one IdP call slower than its own deadline, within the sign-in 
       expect(proxy.hits()).to.deep.equal([1]);
     });
   }
+
+  describe('upstream SAML, its metadata read at the start of a sign-in', () => {
+    let metadata: Awaited<ReturnType<typeof upstreamMetadataBehindProxy>>;
+    let saml: BrokerUnderTest;
+    before(async () => {
+      metadata = await upstreamMetadataBehindProxy();
+    });
+    // A broker of its own for each case: metadata read once is kept for an hour.
+    beforeEach(async () => {
+      saml = await serveBrokerFor([upstreamSamlIdpDocAt(metadata.url)], pki, store, {
+        idpTimeoutMs: IDP_TIMEOUT_MS,
+        signInBudgetMs: SIGN_IN_BUDGET_MS,
+      });
+    });
+    afterEach(async () => {
+      metadata.proxy.clear();
+      await saml.close();
+    });
+    after(() => metadata?.close());
+
+    const startSignIn = () => startAt(saml);
+
+    it('metadata unanswered within its deadline is 502 IDP_CALL_TIMEOUT, and the next sign-in reads it', async () => {
+      metadata.proxy.add({
+        fault: 'hold',
+        method: 'GET',
+        pathPrefix: '/saml-metadata',
+        heldUntil: new Promise(() => {}),
+      });
+      await expectRefused(saml, 'IDP_CALL_TIMEOUT', [...START_LINES, KEYS_UNUSABLE], startSignIn);
+      expect(await metadata.proxy.holdsEnded()).to.deep.equal(['cut']);
+      expect((await startSignIn()).page.status).to.equal(302);
+    });
+
+    it('metadata whose answer stalls after its headers is 502 IDP_CALL_TIMEOUT', async () => {
+      metadata.proxy.add({ fault: 'stall-body', method: 'GET', pathPrefix: '/saml-metadata' });
+      await expectRefused(saml, 'IDP_CALL_TIMEOUT', [...START_LINES, KEYS_UNUSABLE], startSignIn);
+      expect(metadata.proxy.hits()).to.deep.equal([1]);
+    });
+  });
 
   // The IdP down, not slow, keeps its reason.
   it('OIDC: a token call whose connection is reset is still 502 OIDC_IDP_UNAVAILABLE', async () => {
