@@ -1,5 +1,6 @@
-// A tenant's IdP slow, not down: one back-channel call of a sign-in's callback gets no answer, or no
-// end of its answer, within the call's own deadline (IDP_TIMEOUT_MS, ADR 0142), well inside the
+// A tenant's IdP slow, not down: one back-channel call of a sign-in (discovery or SAML metadata at its
+// start; the token call, a JWKS read, userinfo or the user endpoint in its callback) gets no answer, or
+// no end of its answer, within the call's own deadline (IDP_TIMEOUT_MS, ADR 0142), well inside the
 // sign-in's budget (ADR 0276). A TCP proxy in front of a real oidc-provider holds the call until the
 // broker hangs up, so only the broker's deadline ends it, however loaded the machine. The refusal says
 // the IdP was too slow (IDP_CALL_TIMEOUT, ADR 0441), not that it is unreachable or failing
