@@ -97,6 +97,20 @@ export async function passOnWriteClaim(
 }
 
 /**
+ * `ms` pass for the witness of write claims (common/flowstore/redis-store.ts CLAIM_LUA) of every group:
+ * the time from which a server that took over holds every claim moves that far back. So a test sends a
+ * form after the window in which a restarted store vouches for no claim, without waiting on the clock.
+ */
+export async function passOnClaimsWitness(redis: Redis, ms: number): Promise<void> {
+  const witnesses = await redis.keys('*claims-server*');
+  if (witnesses.length === 0) throw new Error('no witness of write claims');
+  for (const key of witnesses) {
+    const [server, holdsAllFrom] = ((await redis.get(key)) ?? '').split(' ');
+    await redis.set(key, `${server} ${Number(holdsAllFrom) - Math.ceil(ms / 1000)}`, 'KEEPTTL');
+  }
+}
+
+/**
  * `ms` pass for the requests the tenant's sessions raised lately (portal/session.ts
  * `rememberWrite`, which their searches reconcile): each write's time moves that far back and the
  * list's TTL runs down by them (gone when shorter), as passOnWriteClaim does for a claim.

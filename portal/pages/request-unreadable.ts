@@ -51,6 +51,8 @@ export function requestUnreadablePage(
   const { t } = ctx.i18n;
   const page = `/requests/${seg(v.key)}`;
   const { form } = v;
+  // What sending it again does: a share changes the request once however often it is sent; a write with
+  // a key is looked for first, and one Atlassian commits later than that look is made twice (ADR 0442).
   const size = ctx.i18n.fileSize(v.maxUploadBytes);
   const files =
     form.files === undefined
@@ -63,7 +65,7 @@ export function requestUnreadablePage(
     html`<nav aria-label="${t('layout.breadcrumb')}"><a href="/requests">${t('requests.title')}</a> / <a href="${page}">${v.key}</a></nav>
     <h1>${t('request.unreadable.title')}</h1>
     ${v.error ? html`<p class="alert" role="alert">${v.error}${v.reference ? html`<br>${referenceLine(ctx, v.reference)}` : ''}</p>` : ''}
-    <p>${t('request.unreadable')}</p>
+    <p>${t(form.writeKey === undefined ? 'request.unreadable.share' : 'request.unreadable')}</p>
     <form class="card" method="post" action="${page}/${form.action}"${form.files === undefined ? '' : html` enctype="multipart/form-data"`}>${csrfField(v.csrf)}${form.writeKey === undefined ? '' : writeKeyField(form.writeKey)}
       ${form.transitionId === undefined ? '' : html`<input type="hidden" name="transition" value="${form.transitionId}">`}
       ${form.choice === undefined ? '' : html`<input type="hidden" name="${form.choice.field}" value="${form.choice.value}">`}

@@ -69,6 +69,10 @@ describe('faults: a share action while Atlassian fails, the request’s page unr
     const failed = await res.text();
     expect(res.status).to.equal(502);
     expectKept(failed, 'participants/add', 'accountId', bob, UNCONFIRMED);
+    // A promise it keeps: the person was added, and sent again she is added once (below); a share has no
+    // write to look for and none that arrives later twice (ADR 0442).
+    expect(failed).to.contain('(it changes the request only once, however often it is sent)');
+    expect(failed).to.not.contain('earlier one');
     // Never the success it cannot vouch for.
     expect(failed).to.not.contain('Sharing was updated.');
     h.emulator.faults.clear();

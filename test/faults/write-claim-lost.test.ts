@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import type { RedisFlowStore } from '../../common/flowstore/redis-store.js';
 import { eventually } from '../../testkit/envtest.js';
 import { crashAndRestart, type LocalRedis, startSnapshottedRedis } from '../../testkit/local-redis.js';
@@ -24,7 +25,7 @@ import {
   startHarness,
   writeKeyOf,
 } from '../../testkit/portal-harness.js';
-import { answering, connectedFlowStore } from '../../testkit/redis.js';
+import { answering, connectedFlowStore, passOnClaimsWitness } from '../../testkit/redis.js';
 
 describe('faults: a form sent while Redis may have lost write claims (restarted from a snapshot)', function () {
   this.timeout(60_000);
@@ -98,6 +99,55 @@ describe('faults: a form sent while Redis may have lost write claims (restarted 
     ]);
     expect(form.created(fields.f_summary), 'requests raised').to.have.length(1);
   });
+  // The page of a form refused while the store cannot vouch for claims promised "(it will not be sent
+  // twice)". Its earlier click's write may still be under way at Atlassian when the window is over: the
+  // form sent then finds no claim (the store lost it), looks at the request's comments, finds nothing yet,
+  // and writes; the earlier one, committed later still, makes two (ADR 0435 part 2, ADR 0442).
+  it('says what sending a comment again after the window does, when Atlassian commits the earlier click’s later still', async () => {
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const action = `/requests/${key}/comment`;
+    const request = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
+    const send = (page: string, body: string) =>
+      alice.post(action, { _csrf: csrfOf(page), _write: writeKeyOf(page, action)!, body });
+    // A comment added before the snapshot: the store's claims have a history.
+    expect((await send((await alice.text(`/requests/${key}`)).body, 'Before the snapshot.')).status).to.equal(
+      303,
+    );
+    expect(
+      spawnSync('redis-cli', ['-p', String(redis.port), 'SAVE'], { encoding: 'utf8' }).stdout.trim(),
+    ).to.equal('OK');
+    const page = (await alice.text(`/requests/${key}`)).body;
+    const writeKey = writeKeyOf(page, action)!;
+    const written = () =>
+      request.comments.filter((c) => c.body.includes(`(portal reference ${writeKey})`)).length;
+    const release = holdNextWrite(h, `/rest/servicedeskapi/request/${key}/comment`);
+    const first = send(page, 'Clicked twice while Redis crashed.');
+    let admin: Redis | undefined;
+    try {
+      await eventually(async () => h.emulator.faults.hits()[0] === 1, 'the first comment held at Atlassian');
+      redis = await crashAndRestart(redis, dir);
+      await answering(store);
+      admin = new Redis(redis.url);
+      const second = await send(page, 'Clicked twice while Redis crashed.');
+      const secondPage = await second.text();
+      expect(second.status).to.equal(503);
+      expect(secondPage).to.contain('<code data-reason>FLOW_STORE_CLAIMS_UNCERTAIN</code>');
+      expect(secondPage).to.not.contain('twice)');
+      expect(secondPage).to.contain(
+        '(it is sent only if the earlier one is not there by then; if that one still arrives later, both show)',
+      );
+      // The window over, the earlier click's comment still held at Atlassian.
+      await passOnClaimsWitness(admin, (Number(second.headers.get('retry-after')) + 1) * 1000);
+      const again = await send(secondPage, 'Clicked twice while Redis crashed.');
+      expect(again.status, 'the form sent again after the window').to.equal(303);
+    } finally {
+      release();
+      admin?.disconnect();
+    }
+    expect((await first).status, 'the earlier click, its comment made').to.equal(303);
+    expect(written(), 'comments once the earlier click’s commits').to.equal(2);
+  });
+
   // The upload form, sent while Redis cannot vouch for the claims made before it came back: nothing is
   // attached, and the page is the request's, as after any failed upload, its form keeping the key.
   it('attaches nothing and shows the request’s page, the upload form keeping its key, when the store cannot vouch for claims', async () => {

@@ -19,6 +19,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { createTranslator } from '../../common/i18n/index.js';
 import { uploadWriteKey } from '../../portal/upload-write-key.js';
+import { clearOutageAfterEach, failEveryRead } from '../../testkit/atlassian-outage.js';
 import { eventually } from '../../testkit/envtest.js';
 import {
   type Browser,
@@ -206,6 +207,7 @@ describe('faults: a write Atlassian commits after the portal’s deadline, its f
       alice = signedIn;
     },
   );
+  clearOutageAfterEach(() => h);
 
   for (const [what, form] of Object.entries(forms)) {
     it(`writes ${what} once: the post sent again while Atlassian still holds the first writes nothing and keeps what was typed`, async () => {
@@ -351,6 +353,36 @@ describe('faults: a write Atlassian commits after the portal’s deadline, its f
       await passOnWriteClaim(redis, claimScope(key), writeKey, 31_000);
       const again = await comment.send(alice, key, firstPage);
       expect(again.status, 'the comment sent again after the hold, the first still held').to.equal(303);
+      expect(await committed(h, comment, key, writeKey, commit), 'comments once the first commits').to.equal(
+        2,
+      );
+    } finally {
+      commit();
+    }
+  });
+
+  // The same give-up answered with the page that keeps the form when the request cannot be read (ADR 0400):
+  // it promised "(it will not be written twice)". Its form carries the same key and, sent after the hold,
+  // looks and writes as the request's own page's does: a comment committed later still makes two.
+  it('says what sending a comment kept on the unreadable request’s page again does, when Atlassian commits the first later still', async () => {
+    const { key, page, writeKey } = await opened(h, alice, comment);
+    const commit = holdNextWrite(h, comment.writes(key));
+    try {
+      const first = comment.send(alice, key, page);
+      // The comment at Atlassian, held: from now on every read fails, the give-up's page too. The post
+      // reads nothing before its call's deadline, a timer due after this check's.
+      await eventually(async () => h.emulator.faults.hits()[0] === 1, 'the comment held at Atlassian');
+      await failEveryRead(h);
+      const firstPage = await expectUnconfirmedPage(comment, await first);
+      expect(firstPage).to.contain('<h1>This request cannot be shown right now</h1>');
+      expect(firstPage).to.not.contain('twice)');
+      expect(firstPage).to.contain(
+        '(it is written only if the earlier one is not there by then; if that one still arrives later, both show)',
+      );
+      h.emulator.faults.clear();
+      await passOnWriteClaim(redis, claimScope(key), writeKey, 31_000);
+      const again = await comment.send(alice, key, firstPage);
+      expect(again.status, 'the kept form sent after the hold, the first still held').to.equal(303);
       expect(await committed(h, comment, key, writeKey, commit), 'comments once the first commits').to.equal(
         2,
       );

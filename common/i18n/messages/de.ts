@@ -172,7 +172,9 @@ export const de: Catalogue = {
     'Wir konnten nicht bestätigen, ob Sie von dieser Anfrage entfernt wurden. Falls ja, sehen Sie sie möglicherweise nicht mehr: Unter Meine Anfragen finden Sie alle Anfragen, die Sie sehen können.',
   'request.unreadable.title': 'Diese Anfrage kann gerade nicht angezeigt werden',
   'request.unreadable':
-    'Wir konnten sie gerade nicht erneut von Atlassian abrufen. Was Sie gesendet haben, steht unten: Sobald die Anfrage wieder angezeigt wird, prüfen Sie sie und senden Sie dieses Formular, falls es noch nötig ist (es wird nicht doppelt gespeichert).',
+    'Wir konnten sie gerade nicht erneut von Atlassian abrufen. Was Sie gesendet haben, steht unten: Sobald die Anfrage wieder angezeigt wird, prüfen Sie sie und senden Sie dieses Formular, falls es noch nötig ist (es wird nur gespeichert, wenn das vorherige bis dahin nicht da ist; trifft dieses noch später ein, erscheinen beide).',
+  'request.unreadable.share':
+    'Wir konnten sie gerade nicht erneut von Atlassian abrufen. Ihre Auswahl steht unten: Sobald die Anfrage wieder angezeigt wird, prüfen Sie sie und senden Sie sie, falls es noch nötig ist (sie ändert die Anfrage nur einmal, wie oft sie auch gesendet wird).',
   'request.unreadable.send': 'Erneut senden',
   'request.unreadable.open': 'Anfrage öffnen',
   'request.refused.commentInProgress':
@@ -396,7 +398,7 @@ export const de: Catalogue = {
   'error.slowDown':
     'Sie haben das zu oft getan. Bitte warten Sie {seconds, plural, one {# Sekunde} other {# Sekunden}} und versuchen Sie es erneut.',
   'error.writeUncertain':
-    'Es wurde nichts gesendet: Das Hilfecenter hat einen Teil seines Speichers neu gestartet und kann noch nicht sicher sein, dass dieses Formular nicht schon von einem vorherigen Klick gesendet wird. Sehen Sie unter Meine Anfragen nach und senden Sie es in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut (es wird nicht doppelt gesendet).',
+    'Es wurde nichts gesendet: Das Hilfecenter hat einen Teil seines Speichers neu gestartet und kann noch nicht sicher sein, dass dieses Formular nicht schon von einem vorherigen Klick gesendet wird. Sehen Sie unter Meine Anfragen nach und senden Sie es in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut (es wird nur gesendet, wenn das vorherige bis dahin nicht da ist; trifft dieses noch später ein, erscheinen beide).',
   'error.writeInProgress':
     'Dieses Formular wird von Ihrem vorherigen Klick noch gesendet. Sehen Sie gleich unter Meine Anfragen nach, bevor Sie es erneut senden.',
   'error.failed.title': 'Etwas ist schiefgelaufen',

@@ -174,7 +174,9 @@ export const en = {
     'We could not confirm whether you were taken off that request. If you were, you may no longer see it: My requests lists every request you can see.',
   'request.unreadable.title': 'This request cannot be shown right now',
   'request.unreadable':
-    'We could not read it from Atlassian just now. What you sent is kept below: once the request shows again, check it, then send this form if it is still needed (it will not be written twice).',
+    'We could not read it from Atlassian just now. What you sent is kept below: once the request shows again, check it, then send this form if it is still needed (it is written only if the earlier one is not there by then; if that one still arrives later, both show).',
+  'request.unreadable.share':
+    'We could not read it from Atlassian just now. What you chose is kept below: once the request shows again, check it, then send it if it is still needed (it changes the request only once, however often it is sent).',
   'request.unreadable.send': 'Send again',
   'request.unreadable.open': 'Open the request',
   'request.refused.commentInProgress':
@@ -386,7 +388,7 @@ export const en = {
   'error.slowDown':
     'You have done this too often. Please wait {seconds, plural, one {# second} other {# seconds}} and try again.',
   'error.writeUncertain':
-    'Nothing was sent: the help center restarted part of its storage and cannot yet be sure this form is not being sent from an earlier click. Please check My requests, then send it again in {seconds, plural, one {# second} other {# seconds}} (it will not be sent twice).',
+    'Nothing was sent: the help center restarted part of its storage and cannot yet be sure this form is not being sent from an earlier click. Please check My requests, then send it again in {seconds, plural, one {# second} other {# seconds}} (it is sent only if the earlier one is not there by then; if that one still arrives later, both show).',
   'error.writeInProgress':
     'This form is still being sent from your earlier click. Look for it in My requests in a moment before sending it again.',
   'error.failed.title': 'Something went wrong',

@@ -175,7 +175,9 @@ export const fr: Catalogue = {
     'Nous n’avons pas pu vérifier si vous avez été retiré de cette demande. Si c’est le cas, vous ne la voyez peut-être plus\u00a0: Mes demandes liste toutes les demandes que vous pouvez voir.',
   'request.unreadable.title': 'Cette demande ne peut pas être affichée pour le moment',
   'request.unreadable':
-    'Nous n’avons pas pu la relire chez Atlassian à l’instant. Ce que vous avez envoyé est conservé ci-dessous\u00a0: quand la demande s’affichera de nouveau, vérifiez-la, puis envoyez ce formulaire s’il est encore nécessaire (il ne sera pas enregistré deux fois).',
+    'Nous n’avons pas pu la relire chez Atlassian à l’instant. Ce que vous avez envoyé est conservé ci-dessous\u00a0: quand la demande s’affichera de nouveau, vérifiez-la, puis envoyez ce formulaire s’il est encore nécessaire (il ne sera enregistré que si le précédent n’est pas arrivé d’ici là\u00a0; si celui-ci arrive plus tard encore, les deux apparaîtront).',
+  'request.unreadable.share':
+    'Nous n’avons pas pu la relire chez Atlassian à l’instant. Votre choix est conservé ci-dessous\u00a0: quand la demande s’affichera de nouveau, vérifiez-la, puis envoyez-le s’il est encore nécessaire (il ne modifie la demande qu’une fois, quel que soit le nombre d’envois).',
   'request.unreadable.send': 'Renvoyer',
   'request.unreadable.open': 'Ouvrir la demande',
   'request.refused.commentInProgress':
@@ -397,7 +399,7 @@ export const fr: Catalogue = {
   'error.slowDown':
     'Vous avez fait cela trop souvent. Veuillez attendre {seconds, plural, one {# seconde} other {# secondes}} puis réessayer.',
   'error.writeUncertain':
-    'Rien n’a été envoyé\u00a0: le centre d’aide a redémarré une partie de son stockage et ne peut pas encore être sûr que ce formulaire n’est pas déjà en cours d’envoi depuis un clic précédent. Regardez dans Mes demandes, puis renvoyez-le dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas envoyé deux fois).',
+    'Rien n’a été envoyé\u00a0: le centre d’aide a redémarré une partie de son stockage et ne peut pas encore être sûr que ce formulaire n’est pas déjà en cours d’envoi depuis un clic précédent. Regardez dans Mes demandes, puis renvoyez-le dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera envoyé que si le précédent n’est pas arrivé d’ici là\u00a0; si celui-ci arrive plus tard encore, les deux apparaîtront).',
   'error.writeInProgress':
     'Ce formulaire est encore en cours d’envoi depuis votre clic précédent. Regardez dans Mes demandes dans un instant avant de le renvoyer.',
   'error.failed.title': 'Une erreur s’est produite',
