@@ -296,7 +296,8 @@ export const PORTAL_CODES = {
   PORTAL_BODY_ENCODING:
     'The request body has an unsupported encoding: a charset other than UTF-8, or any Content-Encoding (gzip included: the portal decompresses no request, ADR 0404) (415)',
   PORTAL_BODY_INVALID: 'The request body cannot be read (400)',
-  PORTAL_BODY_TOO_LARGE: 'The form is larger than 64 KB (413)',
+  PORTAL_BODY_TOO_LARGE:
+    'The form is larger than any of the portal’s forms sends: 345 KB, a text area’s longest text URL-encoded and 64 KB more (413; the page says the longest text, ADR 0442)',
   PORTAL_BODY_TOO_MANY_PARAMETERS: 'The form has more than 100 fields (413)',
   PORTAL_CLIENT_ABORTED:
     'The client went away mid-transfer: a form or upload before its body was read (no route runs, nothing is written; ADR 0406), a file or thumbnail download before its end (info, no error; jsm_sso_portal_client_aborts_total)',
@@ -314,7 +315,7 @@ export const PORTAL_CODES = {
     "A file whose visibility hangs on its author's account type, which Atlassian's /rest/api/3/user/bulk could not say now (a 5xx, a 429 past what a page may wait, a timeout): not served, and not said missing (503, Retry-After; ADR 0388)",
   PORTAL_FORM_INVALID: 'The multipart form cannot be read (400)',
   PORTAL_FORM_TOO_LARGE:
-    'The multipart form has too many parts, too large fields, or more bytes than any form within the upload limits; read no further (413, the connection closed)',
+    'The multipart form has too many parts, a field past a text area’s longest text (96,000 bytes), or more bytes than any form within the upload limits; read no further (413, the connection closed; the page says the longest text and file, ADR 0442)',
   PORTAL_IDP_UNKNOWN: 'The sign-in did not say which IdP was used',
   PORTAL_INTERNAL: 'An unexpected error (500); the log line has the details',
   PORTAL_INVALID_IDENTIFIER: 'Refused to build JQL from an invalid identifier',

@@ -21,6 +21,7 @@ import { referenceOf } from './reference.js';
 import { SIGN_IN_PATH, safeReturnPath } from './return-path.js';
 import { csrfMatches, type Session, sessionTimeoutsOf } from './session.js';
 import type { PortalTelemetry } from './telemetry.js';
+import { MAX_TYPED_TEXT_BYTES } from './typed-text.js';
 
 export interface PortalWeb {
   forms: RequestHandler;
@@ -60,8 +61,12 @@ export interface PortalWeb {
   notFound(res: Response): void;
 }
 
-/** The portal's own forms: a comment's text is the largest field; none has a hundred fields. */
-const MAX_FORM_BYTES = 64 * 1024;
+/**
+ * The portal's own forms: a comment's text is the largest field, URL-encoded (each of its bytes may be
+ * `%XX`), and 64 KB for the rest; none has a hundred fields. Below it, a step's comment the text area let
+ * through was refused whole (ADR 0442).
+ */
+export const MAX_FORM_BYTES = 3 * MAX_TYPED_TEXT_BYTES + 64 * 1024;
 const MAX_FORM_PARAMETERS = 100;
 
 /**

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
+import type { Browser as Chromium, Page } from 'playwright-core';
 import type { Registry } from 'prom-client';
 import { stringify } from 'yaml';
 import { parseTenant, tenantId } from '../common/config/load.js';
@@ -513,6 +514,14 @@ export function signIn(
   extra: Partial<BrokerResponseOptions> = {},
 ): Promise<Browser> {
   return signInAt(h.url, h.brokerKey, email, extra);
+}
+
+/** A Chromium tab of its own context, `email` signed in (the session's cookies set for the portal). */
+export async function signedInTab(h: Harness, chromium: Chromium, email: string): Promise<Page> {
+  const context = await chromium.newContext();
+  const browser = await signIn(h, email);
+  await context.addCookies([...browser.cookies].map(([name, value]) => ({ name, value, url: h.url })));
+  return context.newPage();
 }
 
 export function signInAt(

@@ -7,17 +7,23 @@
  * as PORTAL_CLIENT_ABORTED (ADR 0406).
  */
 import type { PortalErrorCode } from '../../common/error-codes.js';
+import { MAX_TYPED_TEXT } from '../typed-text.js';
 
 export interface BodyRefusal {
   status: number;
   code: PortalErrorCode;
-  params: Record<string, never>;
+  params: Readonly<Record<string, number>>;
 }
 
-const refusal = (status: number, code: PortalErrorCode): BodyRefusal => ({ status, code, params: {} });
+const refusal = (status: number, code: PortalErrorCode, params: BodyRefusal['params'] = {}): BodyRefusal => ({
+  status,
+  code,
+  params,
+});
 
 const BODY_REFUSALS: Record<string, BodyRefusal> = {
-  'entity.too.large': refusal(413, 'PORTAL_BODY_TOO_LARGE'),
+  // Its page says the longest text a form takes: the one field a customer can make that long.
+  'entity.too.large': refusal(413, 'PORTAL_BODY_TOO_LARGE', { max: MAX_TYPED_TEXT }),
   'parameters.too.many': refusal(413, 'PORTAL_BODY_TOO_MANY_PARAMETERS'),
   'request.size.invalid': refusal(400, 'PORTAL_BODY_INVALID'),
   'entity.parse.failed': refusal(400, 'PORTAL_BODY_INVALID'),

@@ -7,6 +7,7 @@ import type { PortalErrorCode } from '../../common/error-codes.js';
 import { JsmSsoError } from '../../common/errors.js';
 import { contentCoded, declaredPast } from '../../common/http/request-body.js';
 import { safeFileName } from '../file-names.js';
+import { MAX_TYPED_TEXT, MAX_TYPED_TEXT_BYTES } from '../typed-text.js';
 import { contentProblem, uploadType } from '../upload-types.js';
 import type { SpoolSlot } from './upload-spool.js';
 
@@ -22,7 +23,11 @@ export interface UploadedFile {
 
 /** Form fields besides files: the raise-request form has a few dozen at most. */
 const MAX_FIELDS = 200;
-const MAX_FIELD_BYTES = 64 * 1024;
+/**
+ * The longest text a text area's `maxlength` lets through, in bytes, and one more: busboy takes a field
+ * that reaches its limit as cut short.
+ */
+const MAX_FIELD_BYTES = MAX_TYPED_TEXT_BYTES + 1;
 /** busboy's own bound on one part's headers (a larger one is a malformed form). */
 const MAX_PART_HEADER_BYTES = 16 * 1024;
 
@@ -46,10 +51,16 @@ export function formRefusedUnread(req: Request, limits: MultipartLimits): JsmSso
   if (contentCoded(req))
     return new JsmSsoError('PORTAL_BODY_ENCODING', 'the form is compressed', { status: 415 });
   if (declaredPast(req, maxFormBytes(limits)))
-    return new JsmSsoError('PORTAL_FORM_TOO_LARGE', 'the form declares more bytes than any form', {
-      status: 413,
-    });
+    return formTooLargeError('the form declares more bytes than any form', limits);
   return undefined;
+}
+
+/** PORTAL_FORM_TOO_LARGE with the limits its page says in words: a text's characters, a file's bytes. */
+function formTooLargeError(message: string, limits: MultipartLimits): JsmSsoError {
+  return new JsmSsoError('PORTAL_FORM_TOO_LARGE', message, {
+    status: 413,
+    params: { max: MAX_TYPED_TEXT, maxBytes: limits.maxFileBytes },
+  });
 }
 
 export interface MultipartLimits {
@@ -119,13 +130,7 @@ export function readMultipart(
       // Discarded, not left unread: a client sees the answer without a reset connection losing it.
       req.resume();
       parser.destroy(
-        new JsmSsoError(
-          'PORTAL_FORM_TOO_LARGE',
-          'the form has too many parts, too large fields or too many bytes',
-          {
-            status: 413,
-          },
-        ),
+        formTooLargeError('the form has too many parts, too large fields or too many bytes', limits),
       );
     };
     const budget = maxFormBytes(limits);

@@ -5,6 +5,7 @@ import { ON_BEHALF_FIELD, SHARE_ORGANIZATIONS_FIELD, SHARE_PEOPLE_FIELD } from '
 import type { Desk } from '../catalogue.js';
 import { type FieldKind, type FieldProblems, fieldKind, inputName, type Submitted } from '../form.js';
 import type { PageReference } from '../reference.js';
+import { MAX_TYPED_TEXT } from '../typed-text.js';
 import { csrfField, layout, type PageContext, writeKeyField } from './layout.js';
 import { referenceLine } from './reference.js';
 import { type Problem, problemText } from './refusals.js';
@@ -68,7 +69,7 @@ function control(
   let input: SafeHtml;
   switch (kind) {
     case 'paragraph':
-      input = html`<textarea id="${id}" name="${name}"${aria}>${value}</textarea>`;
+      input = html`<textarea id="${id}" name="${name}" maxlength="${MAX_TYPED_TEXT}"${aria}>${value}</textarea>`;
       break;
     case 'select':
       input = html`<select id="${id}" name="${name}"${aria}><option value="">${t('create.select')}</option>${options.map(
@@ -106,7 +107,8 @@ function control(
       input = html`<input type="${NATIVE_INPUT_TYPES[kind]}"${kind === 'number' ? html` step="any"` : ''} id="${id}" name="${name}" value="${value}"${aria}>`;
       break;
     case 'labels':
-      input = html`<input type="text" id="${id}" name="${name}" value="${value}" placeholder="${t('create.labelsExample')}"${aria}>`;
+      // Each label is checked on its own (255); the field as a whole is held to a text's longest.
+      input = html`<input type="text" id="${id}" name="${name}" value="${value}" placeholder="${t('create.labelsExample')}" maxlength="${MAX_TYPED_TEXT}"${aria}>`;
       break;
     case 'attachment':
       input = html`<input type="file" id="${id}" name="attachment" multiple${fileInputLimits(ctx.i18n, maxUploadBytes, MAX_CREATE_FILES)}${aria}>`;

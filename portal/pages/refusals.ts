@@ -43,7 +43,7 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   PORTAL_ARTICLE_NOT_FOUND: 'error.articleNotFound',
   PORTAL_BODY_ENCODING: 'refusal.formEncoding',
   PORTAL_BODY_INVALID: 'refusal.formUnreadable',
-  PORTAL_BODY_TOO_LARGE: 'refusal.formTooLarge',
+  PORTAL_BODY_TOO_LARGE: 'refusal.bodyTooLarge',
   PORTAL_BODY_TOO_MANY_PARAMETERS: 'refusal.formTooManyFields',
   // Never shown: the client that would read it is gone.
   PORTAL_CLIENT_ABORTED: 'error.tryLater',

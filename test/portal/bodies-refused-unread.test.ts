@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { MAX_POSTED_FORM_BYTES } from '../../common/saml/index.js';
 import { MAX_REQUEST_BYTES } from '../../common/saml/protocol-message.js';
+import { MAX_FORM_BYTES } from '../../portal/web.js';
 import { postExpectingContinue } from '../../testkit/expect-continue.js';
 import { csrfOf, type Harness, reasons, signIn, startHarness } from '../../testkit/portal-harness.js';
 
@@ -42,7 +43,7 @@ describe('portal: a body refused unread (ADR 0404)', () => {
   describe('Expect: 100-continue with a length past the route’s limit is answered 413 at once, never 100', () => {
     for (const [route, path, contentType, limit, reason] of [
       ['the ACS (1 MiB)', '/saml/acs', FORM, MAX_POSTED_FORM_BYTES, 'PORTAL_BODY_TOO_LARGE'],
-      ['a form (64 KiB)', '/logout', FORM, 64 * 1024, 'PORTAL_BODY_TOO_LARGE'],
+      ['a form (345 KiB)', '/logout', FORM, MAX_FORM_BYTES, 'PORTAL_BODY_TOO_LARGE'],
       ['the SOAP logout', '/saml/slo', 'text/xml', MAX_REQUEST_BYTES, 'PORTAL_BODY_TOO_LARGE'],
     ] as const) {
       it(`at ${route}: ${reason}, Connection: close, nothing read`, async () => {

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { launchChromium } from '../../testkit/chromium.js';
-import { type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
+import { type Harness, signedInTab, startHarness } from '../../testkit/portal-harness.js';
 
 const LIMIT = 10 * 1024 * 1024;
 const file = (name: string, bytes: number) => ({
@@ -24,10 +24,7 @@ describe('portal: a file over the limit is named at selection, and the form not 
   before(async () => {
     h = await startHarness();
     chromium = await launchChromium();
-    const context = await chromium.newContext();
-    const alice = await signIn(h, 'alice@acme.test');
-    await context.addCookies([...alice.cookies].map(([name, value]) => ({ name, value, url: h.url })));
-    page = await context.newPage();
+    page = await signedInTab(h, chromium, 'alice@acme.test');
     page.on('request', (r) => {
       if (r.method() === 'POST') posts.push(r.url());
     });

@@ -239,7 +239,10 @@ export const de: Catalogue = {
   'refusal.uploadTooMany':
     'Es können höchstens {max, plural, one {# Datei} other {# Dateien}} auf einmal angehängt werden.',
   'refusal.formUnreadable': 'Das Formular konnte nicht gelesen werden.',
-  'refusal.formTooLarge': 'Das gesendete Formular ist zu groß.',
+  'refusal.formTooLarge':
+    'Das gesendete Formular ist zu groß. Es wurde nichts gesendet. Ein Text darf höchstens {max, number} Zeichen lang sein, eine Datei höchstens {size} groß. Kehren Sie mit der Zurück-Schaltfläche Ihres Browsers zum Formular zurück (die meisten Browser behalten dort, was Sie eingegeben haben), kürzen Sie den Text oder wählen Sie kleinere Dateien und senden Sie es erneut.',
+  'refusal.bodyTooLarge':
+    'Das gesendete Formular ist zu groß. Es wurde nichts gesendet. Ein Text darf höchstens {max, number} Zeichen lang sein. Kehren Sie mit der Zurück-Schaltfläche Ihres Browsers zum Formular zurück (die meisten Browser behalten dort, was Sie eingegeben haben), kürzen Sie den Text und senden Sie es erneut.',
   'refusal.formTooManyFields': 'Das gesendete Formular hat zu viele Felder.',
   'refusal.formEncoding': 'Die Codierung des Formulars wird nicht unterstützt.',
   'refusal.pageLinkExpired':

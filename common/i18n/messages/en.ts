@@ -238,7 +238,10 @@ export const en = {
   'refusal.uploadTooLarge': '{filename} is larger than {size}, the most a file can be.',
   'refusal.uploadTooMany': 'At most {max, plural, one {# file} other {# files}} can be attached at once.',
   'refusal.formUnreadable': 'The form could not be read.',
-  'refusal.formTooLarge': 'The form sent is too large.',
+  'refusal.formTooLarge':
+    'The form sent is too large. Nothing was sent. A text can have at most {max, number} characters and a file at most {size}. Go back to the form with your browser’s Back button (most browsers keep what you typed there), shorten the text or choose smaller files, then send it again.',
+  'refusal.bodyTooLarge':
+    'The form sent is too large. Nothing was sent. A text can have at most {max, number} characters. Go back to the form with your browser’s Back button (most browsers keep what you typed there), shorten the text, then send it again.',
   'refusal.formTooManyFields': 'The form sent has too many fields.',
   'refusal.formEncoding': 'The form’s encoding is not supported.',
   'refusal.pageLinkExpired': 'That page link is not valid any more. Start again from the first page.',

@@ -242,7 +242,10 @@ export const fr: Catalogue = {
   'refusal.uploadTooMany':
     'Vous pouvez joindre au plus {max, plural, one {# fichier} other {# fichiers}} à la fois.',
   'refusal.formUnreadable': 'Le formulaire n’a pas pu être lu.',
-  'refusal.formTooLarge': 'Le formulaire envoyé est trop volumineux.',
+  'refusal.formTooLarge':
+    'Le formulaire envoyé est trop volumineux. Rien n’a été envoyé. Un texte peut compter au plus {max, number} caractères et un fichier peser au plus {size}. Revenez au formulaire avec le bouton Précédent de votre navigateur (la plupart des navigateurs y conservent ce que vous avez saisi), raccourcissez le texte ou choisissez des fichiers plus petits, puis renvoyez-le.',
+  'refusal.bodyTooLarge':
+    'Le formulaire envoyé est trop volumineux. Rien n’a été envoyé. Un texte peut compter au plus {max, number} caractères. Revenez au formulaire avec le bouton Précédent de votre navigateur (la plupart des navigateurs y conservent ce que vous avez saisi), raccourcissez le texte, puis renvoyez-le.',
   'refusal.formTooManyFields': 'Le formulaire envoyé contient trop de champs.',
   'refusal.formEncoding': 'L’encodage du formulaire n’est pas pris en charge.',
   'refusal.pageLinkExpired': 'Ce lien de page n’est plus valide. Recommencez à partir de la première page.',

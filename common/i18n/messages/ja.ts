@@ -232,7 +232,10 @@ export const ja: Catalogue = {
   'refusal.uploadTooLarge': '{filename} は {size}（ファイルサイズの上限）を超えています。',
   'refusal.uploadTooMany': '一度に添付できるファイルは {max} 個までです。',
   'refusal.formUnreadable': 'フォームを読み取れませんでした。',
-  'refusal.formTooLarge': '送信されたフォームが大きすぎます。',
+  'refusal.formTooLarge':
+    '送信されたフォームが大きすぎます。何も送信されていません。テキストは {max, number} 文字以内、ファイルは {size} 以内にしてください。ブラウザーの「戻る」ボタンでフォームに戻り（ほとんどのブラウザーでは入力した内容が残っています）、テキストを短くするか小さいファイルを選んでから、もう一度送信してください。',
+  'refusal.bodyTooLarge':
+    '送信されたフォームが大きすぎます。何も送信されていません。テキストは {max, number} 文字以内にしてください。ブラウザーの「戻る」ボタンでフォームに戻り（ほとんどのブラウザーでは入力した内容が残っています）、テキストを短くしてから、もう一度送信してください。',
   'refusal.formTooManyFields': '送信されたフォームの項目が多すぎます。',
   'refusal.formEncoding': 'フォームのエンコードには対応していません。',
   'refusal.pageLinkExpired': 'このページのリンクは無効になりました。最初のページからやり直してください。',
