@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { FlowStoreFullError, MemoryFlowStore } from '../../common/flowstore/index.js';
 import { MAX_POSTED_FORM_BYTES } from '../../common/saml/index.js';
-import { CROSS_SITE_POSTS } from '../../portal/web.js';
+import { CROSS_SITE_POSTS, MAX_FORM_BYTES } from '../../portal/web.js';
 import { eventually } from '../../testkit/envtest.js';
 import {
   Browser,
@@ -128,8 +128,15 @@ describe('portal abuse limits: body limits answer 413, never 500', () => {
     const alice = await signIn(h, 'alice@acme.test');
     const key = h.keyOf('Printer on 3rd floor jams every morning');
     const token = csrfOf((await alice.text(`/requests/${key}`)).body);
-    const res = await alice.post(`/requests/${key}/comment`, { _csrf: token, body: 'x'.repeat(200 * 1024) });
+    const res = await alice.post(`/requests/${key}/comment`, {
+      _csrf: token,
+      body: 'x'.repeat(MAX_FORM_BYTES + 1),
+    });
     expect(res.status).to.equal(413);
+    // The longest text in words, and the way back (ADR 0442).
+    expect(await res.text()).to.contain(
+      'A text can have at most 32,000 characters. Go back to the form with your browser’s Back button',
+    );
   });
 
   const PRINTER = 'Printer on 3rd floor jams every morning';
