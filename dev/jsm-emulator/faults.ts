@@ -97,8 +97,11 @@ export interface FaultRule {
 export interface FaultControl {
   /** Replaces all rules with these. */
   set(...rules: FaultRule[]): void;
-  /** Adds a rule after the existing ones (the first matching rule wins). */
-  add(rule: FaultRule): void;
+  /**
+   * Adds a rule after the existing ones (the first matching rule wins); what it returns withdraws
+   * that rule alone, others staying (a fault for a window while other faults come and go).
+   */
+  add(rule: FaultRule): () => void;
   clear(): void;
   list(): FaultRule[];
   /** Requests each rule has hit so far, in rule order. */
@@ -119,14 +122,18 @@ export class Faults implements FaultControl {
     for (const rule of rules) this.add(rule);
   }
 
-  add(rule: FaultRule): void {
+  add(rule: FaultRule): () => void {
     if (
       rule.status !== undefined &&
       (!Number.isInteger(rule.status) || rule.status < 400 || rule.status > 599)
     ) {
       throw new RangeError(`fault status must be 400-599, got ${rule.status}`);
     }
-    this.rules.push({ rule: { ...rule }, remaining: rule.times ?? Number.POSITIVE_INFINITY, hits: 0 });
+    const active = { rule: { ...rule }, remaining: rule.times ?? Number.POSITIVE_INFINITY, hits: 0 };
+    this.rules.push(active);
+    return () => {
+      active.remaining = 0;
+    };
   }
 
   clear(): void {

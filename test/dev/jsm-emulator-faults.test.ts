@@ -58,6 +58,17 @@ describe('JSM emulator: faults a client must survive', () => {
     ).to.equal(200);
     expect((await fetch(`${emulator.url}/rest/api/3/myself`, { headers: auth })).status).to.equal(503);
   });
+  it('withdraws one rule added for a window, the others staying', async () => {
+    const read = async () =>
+      (await fetch(`${emulator.url}/rest/servicedeskapi/servicedesk`, { headers: auth })).status;
+    const withdrawRateLimit = emulator.faults.add({ status: 429, method: 'GET' });
+    emulator.faults.add({ status: 503, method: 'POST' });
+    expect(await read()).to.equal(429);
+    withdrawRateLimit();
+    expect(await read()).to.equal(200);
+    expect(emulator.faults.list(), 'the rule left').to.deep.equal([{ status: 503, method: 'POST' }]);
+    expect(emulator.faults.hits(), 'hits of each rule').to.deep.equal([1, 0]);
+  });
   it('delays responses by a fixed time', async () => {
     emulator.faults.set({ delayMs: 50 });
     const started = performance.now();
