@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
@@ -11,6 +12,7 @@ import {
   BoundedSignInBrowser,
   type Exchange,
   ExchangeLog,
+  reasonOnPage,
 } from '../../testkit/bounded-browsers.js';
 import {
   createPki,
@@ -20,7 +22,8 @@ import {
   type Pki,
   tenantFor,
 } from '../../testkit/broker-harness.js';
-import { type LocalRedis, startLocalRedis } from '../../testkit/local-redis.js';
+import { type CuttableForward, cuttableForward } from '../../testkit/cuttable-forward.js';
+import { type KillableRedis, startKillableRedis } from '../../testkit/killable-redis.js';
 import { csrfOf, raiseRequestForm, writeKeyOf } from '../../testkit/portal-harness.js';
 import { takeLeakedLogLines } from '../../testkit/recent-logs.js';
 import { type PartName, type ReplicaSet, startReplicaSet } from '../../testkit/replica-set.js';
@@ -42,15 +45,22 @@ const FAULT_WINDOW_MS = 30_000;
 const EXCHANGE_BOUND_MS = PORTAL_PAGE_BUDGET_MS + 15_000;
 /** Sends of one form (the first and its resends) before a journey gives up on it. */
 const SENDS = 4;
+/** The longest a fault that is a window (Redis down, the IdP down or failing, Atlassian's reads failing) lasts. */
+const WINDOW_CAP_MS = 8_000;
 
 type FaultKind =
   | 'crash'
   | 'terminate'
   | 'redis-stall'
+  | 'redis-killed'
   | 'atlassian-500-after-commit'
   | 'atlassian-503'
   | 'atlassian-held-answer'
-  | 'idp-slow';
+  | 'atlassian-reads-5xx'
+  | 'atlassian-reads-429'
+  | 'idp-slow'
+  | 'idp-down'
+  | 'idp-5xx';
 
 /** One write a journey sent under one form key, and what the customer was told of it. */
 interface SentWrite {
@@ -70,8 +80,8 @@ interface SentWrite {
  * Customer journeys (sign in through the broker and the IdP, raise a request, comment, sometimes with a
  * file, take a step, double-click and resend, sign out) on two portal and two broker replicas, one Redis,
  * the dev IdP and the JSM emulator, while faults combine at moments a seeded PRNG draws: a replica
- * crashed or stopped, Redis stalled, Atlassian failing after the work or holding its answer, the IdP
- * slow (ADR 0437). What the scripted fault tests hold one at a time must hold together: nothing written
+ * crashed or stopped, Redis stalled or killed and started again empty, Atlassian failing after the work,
+ * holding its answer or failing its reads for a while, the IdP slow, down or failing (ADR 0437, 0445). What the scripted fault tests hold one at a time must hold together: nothing written
  * twice under one form key, every write the customer was told of made, every exchange answered within
  * a bound, every error page with a reason code, nothing personal logged or at rest.
  */
@@ -92,13 +102,17 @@ describe('chaos: customer journeys while faults combine at random moments (ADR 0
 });
 
 interface ChaosStack {
-  redis: LocalRedis;
+  redis: KillableRedis;
   idp: DevIdp;
+  /** The IdP's address, as the broker and the browsers know it: refused while the IdP is down. */
+  idpFront: CuttableForward;
   emulator: RunningJsmEmulator;
   balancers: Record<PartName, RollingBalancer>;
   replicas: Record<PartName, ReplicaSet>;
   /** The token endpoint's added delay now (the IdP slow). */
   idpDelay: { ms: number };
+  /** The status every IdP endpoint answers now in place of its own answer (the IdP failing), if any. */
+  idpFailing: { status: number | undefined };
   close(): Promise<void>;
 }
 
@@ -108,20 +122,33 @@ async function startChaosStack(): Promise<ChaosStack> {
     for (const stop of stops.splice(0).reverse()) await stop();
   };
   try {
-    const redis = await startLocalRedis();
+    const redis = await startKillableRedis();
     stops.push(() => redis.stop());
     const balancers = { broker: await rollingBalancer(), portal: await rollingBalancer() };
     stops.push(() => Promise.all(Object.values(balancers).map((b) => b.close())));
     const idpDelay = { ms: 0 };
+    const idpFailing: { status: number | undefined } = { status: undefined };
+    // Started before the IdP, whose issuer is the forwarder's address.
+    let idpPort = 0;
+    const idpFront = await cuttableForward(() => idpPort);
+    stops.push(() => idpFront.close());
     const idp = await startDevIdp({
       clients: [devClient(balancers.broker.url)],
+      issuer: `http://127.0.0.1:${idpFront.port}`,
       middleware: [
         async (ctx, next) => {
+          if (idpFailing.status !== undefined) {
+            ctx.status = idpFailing.status;
+            ctx.type = 'text/html';
+            ctx.body = '<html><body>The identity provider is unavailable</body></html>';
+            return;
+          }
           if (ctx.path === '/token' && idpDelay.ms > 0) await new Promise((r) => setTimeout(r, idpDelay.ms));
           await next();
         },
       ],
     });
+    idpPort = (idp.server.address() as AddressInfo).port;
     stops.push(() => idp.close());
     const emulator = await startJsmEmulator();
     stops.push(() => emulator.close());
@@ -167,10 +194,12 @@ async function startChaosStack(): Promise<ChaosStack> {
     return {
       redis,
       idp,
+      idpFront,
       emulator,
       balancers,
       replicas: { broker: broker!, portal: portal! },
       idpDelay,
+      idpFailing,
       close,
     };
   } catch (err) {
@@ -182,6 +211,7 @@ async function startChaosStack(): Promise<ChaosStack> {
 async function runChaos(stack: ChaosStack, random: SeededRandom): Promise<void> {
   const log = new ExchangeLog(EXCHANGE_BOUND_MS);
   const writes: SentWrite[] = [];
+  const lostTyping: string[] = [];
   const gracefulExits: (number | null)[] = [];
   // Each customer and the fault plan draw from their own sequence, so that one customer's pace does not
   // change what another draws.
@@ -192,7 +222,11 @@ async function runChaos(stack: ChaosStack, random: SeededRandom): Promise<void> 
   );
   const faults = runFaults(stack, plan, gracefulExits);
   const customers = customerSeeds.map((seed, index) =>
-    customer({ stack, log, writes }, `customer ${index} of seed ${random.seed}`, seededRandom(seed)),
+    customer(
+      { stack, log, writes, lostTyping },
+      `customer ${index} of seed ${random.seed}`,
+      seededRandom(seed),
+    ),
   );
   const ended = await Promise.allSettled([faults, ...customers]);
   stack.emulator.faults.clear();
@@ -215,6 +249,7 @@ async function runChaos(stack: ChaosStack, random: SeededRandom): Promise<void> 
     toldButMissing(stack.emulator, writes),
     'writes the customer was told were made, not made',
   ).to.deep.equal([]);
+  expect(lostTyping, 'refused sends whose page lost what the customer typed').to.deep.equal([]);
   expect(
     gracefulExits.filter((code) => code !== 0),
     'exit codes of replicas stopped by SIGTERM',
@@ -239,10 +274,15 @@ function faultPlan(random: SeededRandom): PlannedFault[] {
     'crash',
     'terminate',
     'redis-stall',
+    'redis-killed',
     'atlassian-500-after-commit',
     'atlassian-503',
     'atlassian-held-answer',
+    'atlassian-reads-5xx',
+    'atlassian-reads-429',
     'idp-slow',
+    'idp-down',
+    'idp-5xx',
   ];
   return Array.from({ length: random.between(5, 8) }, () => {
     const kind = random.pick(kinds);
@@ -270,6 +310,10 @@ async function runFaults(
     broker: Promise.resolve(),
     portal: Promise.resolve(),
   };
+  // One Redis fault at a time: a stall of a server killed meanwhile, or of one starting, is no fault.
+  let redisTurn = Promise.resolve();
+  const window = (fault: PlannedFault) =>
+    new Promise((r) => setTimeout(r, Math.min(fault.ms, WINDOW_CAP_MS)));
   const made = plan.map(async (fault) => {
     await new Promise((r) => setTimeout(r, Math.max(0, start + fault.atMs - Date.now())));
     const { emulator } = stack;
@@ -286,12 +330,22 @@ async function runFaults(
         replicaTurn[part] = turn;
         return turn;
       }
-      case 'redis-stall': {
-        stack.redis.process.kill('SIGSTOP');
-        await new Promise((r) => setTimeout(r, Math.min(fault.ms, 5_000)));
-        stack.redis.process.kill('SIGCONT');
-        return;
-      }
+      case 'redis-stall':
+        redisTurn = redisTurn.then(async () => {
+          stack.redis.pause();
+          await new Promise((r) => setTimeout(r, Math.min(fault.ms, 5_000)));
+          stack.redis.resume();
+        });
+        return redisTurn;
+      case 'redis-killed':
+        // Down (refused) for the window, then back empty on the same port: every flow, session and
+        // write claim lost.
+        redisTurn = redisTurn.then(async () => {
+          await stack.redis.kill();
+          await window(fault);
+          await stack.redis.restart();
+        });
+        return redisTurn;
       case 'atlassian-500-after-commit':
         emulator.faults.add({ ...writesAtAtlassian, statusAfterHandling: 500 });
         return;
@@ -301,6 +355,34 @@ async function runFaults(
       case 'atlassian-held-answer':
         emulator.faults.add({ ...writesAtAtlassian, holdAnswerMs: fault.ms });
         return;
+      case 'atlassian-reads-5xx':
+      case 'atlassian-reads-429': {
+        const status = fault.kind === 'atlassian-reads-429' ? 429 : [500, 502, 503][fault.ms % 3]!;
+        const withdraw = emulator.faults.add({
+          method: 'GET',
+          pathPrefix: '/rest/',
+          status,
+          retryAfterSeconds: 1 + (fault.ms % 3),
+        });
+        await window(fault);
+        withdraw();
+        return;
+      }
+      case 'idp-down': {
+        // Its open connections reset, new ones refused, for the window.
+        stack.idpFront.cut();
+        stack.idpFront.refuse();
+        await window(fault);
+        await stack.idpFront.admit();
+        stack.idpFront.resume();
+        return;
+      }
+      case 'idp-5xx': {
+        stack.idpFailing.status = fault.ms % 2 === 0 ? 500 : 503;
+        await window(fault);
+        stack.idpFailing.status = undefined;
+        return;
+      }
       case 'idp-slow': {
         stack.idpDelay.ms = fault.ms;
         await new Promise((r) => setTimeout(r, 5_000));
@@ -313,7 +395,7 @@ async function runFaults(
     await Promise.all(made);
   } finally {
     // Whatever failed, Redis is not left stopped for the after hook.
-    stack.redis.process.kill('SIGCONT');
+    stack.redis.resume();
   }
 }
 
@@ -350,10 +432,30 @@ interface ChaosRun {
   stack: ChaosStack;
   log: ExchangeLog;
   writes: SentWrite[];
+  /** Refused sends of a form whose page lost what the customer typed (see `noteTyping`). */
+  lostTyping: string[];
+}
+
+/**
+ * A form's send refused (4xx, 5xx) must keep what she typed: its page shows the text again, or it
+ * leaves the tab's draft of the form in place (portal/pages/drafts.ts: kept until a page confirms a
+ * write, `data-written`, or a sign-out, `data-signed-out`), for the form she goes back to.
+ */
+async function noteTyping(lost: string[], by: string, typed: string, answer: Response): Promise<void> {
+  if (answer.status < 400) return;
+  const page = await answer.clone().text();
+  if (page.includes(typed) || !/data-(written|signed-out)\b/.test(page)) return;
+  lost.push(
+    `${by}: a send answered ${answer.status} (${reasonOnPage(page) ?? 'no reason'}) forgot the draft`,
+  );
 }
 
 /** One journey; every exchange through the run's log, every write in its list. */
-async function journey({ stack, log, writes }: ChaosRun, name: string, random: SeededRandom): Promise<void> {
+async function journey(
+  { stack, log, writes, lostTyping }: ChaosRun,
+  name: string,
+  random: SeededRandom,
+): Promise<void> {
   const portalUrl = stack.balancers.portal.url;
   const brokerUrl = stack.balancers.broker.url;
   const browser = new BoundedSignInBrowser(log, name);
@@ -395,6 +497,7 @@ async function journey({ stack, log, writes }: ChaosRun, name: string, random: S
       )
       .find((found) => found !== undefined);
     if (landed) raised.told = true;
+    for (const answer of sent) await noteTyping(lostTyping, name, summary, answer);
     return landed;
   });
   if (!key) return;
@@ -406,13 +509,14 @@ async function journey({ stack, log, writes }: ChaosRun, name: string, random: S
   for (const form of [comment, 'stepWithComment'] as const) {
     await sendWrite(
       random,
-      writes,
+      { writes, lostTyping },
       {
         by: name,
         form,
         key,
         spec: forms[form],
         before: form === 'stepWithComment' ? requestOf().statusHistory.length : 0,
+        typed: text,
       },
       pages,
     );
@@ -446,8 +550,15 @@ async function signOutAtIdp(browser: BoundedSignInBrowser, continueHref: string)
 /** A form of the request's page, rendered once and sent (resent on a failure) under its one key. */
 async function sendWrite(
   random: SeededRandom,
-  writes: SentWrite[],
-  what: { by: string; form: SentWrite['form']; key: string; spec: RequestWriteForm; before: number },
+  { writes, lostTyping }: Pick<ChaosRun, 'writes' | 'lostTyping'>,
+  what: {
+    by: string;
+    form: SentWrite['form'];
+    key: string;
+    spec: RequestWriteForm;
+    before: number;
+    typed: string;
+  },
   pages: BoundedPortalPages,
 ): Promise<void> {
   const { key, spec } = what;
@@ -473,6 +584,7 @@ async function sendWrite(
       ? await Promise.all([spec.send(key, page), spec.send(key, page)])
       : [await spec.send(key, page)];
     if (answers.some(told)) sent.told = true;
+    for (const answer of answers) await noteTyping(lostTyping, what.by, what.typed, answer);
     return sent.told ? true : undefined;
   });
   // Sent once more after she was told (the back button and a click): answered, never written again.
