@@ -81,7 +81,8 @@ interface SentWrite {
  * file, take a step, double-click and resend, sign out) on two portal and two broker replicas, one Redis,
  * the dev IdP and the JSM emulator, while faults combine at moments a seeded PRNG draws: a replica
  * crashed or stopped, Redis stalled or killed and started again empty, Atlassian failing after the work,
- * holding its answer or failing its reads for a while, the IdP slow, down or failing (ADR 0437, 0445). What the scripted fault tests hold one at a time must hold together: nothing written
+ * holding its answer or failing its reads for a while, the IdP slow, down or failing (ADR 0437, 0445).
+ * What the scripted fault tests hold one at a time must hold together: nothing written
  * twice under one form key, every write the customer was told of made, every exchange answered within
  * a bound, every error page with a reason code, nothing personal logged or at rest.
  */
@@ -312,7 +313,9 @@ async function runFaults(
   };
   // One Redis fault at a time: a stall of a server killed meanwhile, or of one starting, is no fault.
   let redisTurn = Promise.resolve();
-  const window = (fault: PlannedFault) =>
+  // One IdP outage at a time: the end of one would end another's window early (or listen twice).
+  let idpTurn = Promise.resolve();
+  const forItsWindow = (fault: PlannedFault) =>
     new Promise((r) => setTimeout(r, Math.min(fault.ms, WINDOW_CAP_MS)));
   const made = plan.map(async (fault) => {
     await new Promise((r) => setTimeout(r, Math.max(0, start + fault.atMs - Date.now())));
@@ -342,7 +345,7 @@ async function runFaults(
         // write claim lost.
         redisTurn = redisTurn.then(async () => {
           await stack.redis.kill();
-          await window(fault);
+          await forItsWindow(fault);
           await stack.redis.restart();
         });
         return redisTurn;
@@ -364,25 +367,27 @@ async function runFaults(
           status,
           retryAfterSeconds: 1 + (fault.ms % 3),
         });
-        await window(fault);
+        await forItsWindow(fault);
         withdraw();
         return;
       }
-      case 'idp-down': {
-        // Its open connections reset, new ones refused, for the window.
-        stack.idpFront.cut();
-        stack.idpFront.refuse();
-        await window(fault);
-        await stack.idpFront.admit();
-        stack.idpFront.resume();
-        return;
-      }
-      case 'idp-5xx': {
-        stack.idpFailing.status = fault.ms % 2 === 0 ? 500 : 503;
-        await window(fault);
-        stack.idpFailing.status = undefined;
-        return;
-      }
+      case 'idp-down':
+        idpTurn = idpTurn.then(async () => {
+          // Its open connections reset, new ones refused, for the window.
+          stack.idpFront.cut();
+          stack.idpFront.refuse();
+          await forItsWindow(fault);
+          await stack.idpFront.admit();
+          stack.idpFront.resume();
+        });
+        return idpTurn;
+      case 'idp-5xx':
+        idpTurn = idpTurn.then(async () => {
+          stack.idpFailing.status = fault.ms % 2 === 0 ? 500 : 503;
+          await forItsWindow(fault);
+          stack.idpFailing.status = undefined;
+        });
+        return idpTurn;
       case 'idp-slow': {
         stack.idpDelay.ms = fault.ms;
         await new Promise((r) => setTimeout(r, 5_000));
@@ -444,7 +449,8 @@ interface ChaosRun {
 async function noteTyping(lost: string[], by: string, typed: string, answer: Response): Promise<void> {
   if (answer.status < 400) return;
   const page = await answer.clone().text();
-  if (page.includes(typed) || !/data-(written|signed-out)\b/.test(page)) return;
+  // The markers as attributes of an element, not as the drafts script's own selector for them.
+  if (page.includes(typed) || !/<[a-z][^<>]*\sdata-(written|signed-out)[\s>=]/i.test(page)) return;
   lost.push(
     `${by}: a send answered ${answer.status} (${reasonOnPage(page) ?? 'no reason'}) forgot the draft`,
   );
