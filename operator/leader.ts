@@ -1,3 +1,4 @@
+import { exchangeSignal } from '../common/exchange-signal.js';
 import { ApiError, isConflict, type KubeClient } from '../common/kube/client.js';
 import { sleep } from '../common/kube/informer.js';
 import type { Logger } from '../common/log.js';
@@ -208,8 +209,11 @@ export class LeaderElector {
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { client, namespace, name, identity, leaseDurationSeconds, monotonicMs } = this.options;
     const now = this.options.wallClock();
-    // A stop (release) ends the attempt at once: it has nothing left to win.
-    const signal = AbortSignal.any([AbortSignal.timeout(this.options.renewDeadlineMs), this.abort.signal]);
+    // A stop (release) ends the attempt at once: it has nothing left to win. Released at the end of the
+    // attempt, not AbortSignal.any over the elector's lifetime signal, which kept every attempt's
+    // signal for the elector's life when no client listened to it (ADR 0443).
+    const attempt = exchangeSignal([this.abort.signal], this.options.renewDeadlineMs);
+    const { signal } = attempt;
     try {
       const lease = await this.read(signal);
       if (!lease) {
@@ -262,6 +266,8 @@ export class LeaderElector {
         'lease update failed',
       );
       return false;
+    } finally {
+      attempt.release();
     }
   }
 }
