@@ -309,7 +309,8 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
     send(res, messagePage(pageContext(res), t('error.signedOut.title'), message, { signIn: true }));
   });
 
-  app.post('/logout', forms, signedIn, csrf, async (_req, res) => {
+  // The session first, as on every form: no one signed in has the portal read a form (ADR 0446).
+  app.post('/logout', signedIn, forms, csrf, async (_req, res) => {
     const s = session(res);
     await sessions.destroy(s.id, s.sessionIndex);
     res.append(

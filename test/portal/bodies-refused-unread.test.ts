@@ -31,14 +31,23 @@ describe('portal: a body refused unread (ADR 0404)', () => {
   });
   after(() => h.close());
 
+  /** Alice, signed in, and her Cookie header: a form of the portal's own is read only for someone signed in. */
+  async function alicesCookie() {
+    const alice = await signIn(h, 'alice@acme.test');
+    return { alice, cookie: [...alice.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
+  }
+
   /** Alice, signed in, her printer request's attachment address, and her Cookie header. */
   async function alicesAttachment() {
-    const alice = await signIn(h, 'alice@acme.test');
+    const { alice, cookie } = await alicesCookie();
     const key = h.keyOf(PRINTER);
     const csrf = csrfOf((await alice.text(`/requests/${key}`)).body);
-    const cookie = [...alice.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     return { path: `/requests/${key}/attachment`, csrf, cookie };
   }
+
+  /** No Cookie for a route anyone may post to; Alice's for the portal's own form. */
+  const cookieFor = async (path: string): Promise<Record<string, string>> =>
+    path === '/logout' ? { cookie: (await alicesCookie()).cookie } : {};
 
   describe('Expect: 100-continue with a length past the route’s limit is answered 413 at once, never 100', () => {
     for (const [route, path, contentType, limit, reason] of [
@@ -51,7 +60,7 @@ describe('portal: a body refused unread (ADR 0404)', () => {
         const answer = await postExpectingContinue(
           h.url,
           path,
-          { 'content-type': contentType, origin: h.url },
+          { 'content-type': contentType, origin: h.url, ...(await cookieFor(path)) },
           'x',
           limit + 1,
         );
@@ -105,6 +114,25 @@ describe('portal: a body refused unread (ADR 0404)', () => {
     });
   });
 
+  describe('a form from no one signed in is refused before its body is read', () => {
+    // The sign-out form was read before its session was looked for: anyone, uncounted, could make
+    // the portal hold and parse a form of MAX_FORM_BYTES (345 KB since ADR 0442, 64 KB before) per
+    // request, where every other form is read only for a customer signed in (ADR 0446).
+    it('at /logout: 401 PORTAL_SESSION_MISSING, never 100, for a form within the limit', async () => {
+      const from = h.logs.length;
+      const body = `_csrf=${'x'.repeat(MAX_FORM_BYTES - '_csrf='.length)}`;
+      const answer = await postExpectingContinue(
+        h.url,
+        '/logout',
+        { 'content-type': FORM, origin: h.url },
+        body,
+      );
+      expect(answer.continued).to.equal(false);
+      expect(answer.status).to.equal(401);
+      expect(reasons(h, from)).to.deep.equal(['PORTAL_SESSION_MISSING']);
+    });
+  });
+
   describe('a compressed body is 415 PORTAL_BODY_ENCODING wherever a body is taken', () => {
     const gzipped = (text: string) => gzipSync(text);
 
@@ -118,7 +146,12 @@ describe('portal: a body refused unread (ADR 0404)', () => {
         const res = await fetch(`${h.url}${path}`, {
           method: 'POST',
           body: new Uint8Array(gzipped(body)),
-          headers: { 'content-type': contentType, 'content-encoding': 'gzip', origin: h.url },
+          headers: {
+            'content-type': contentType,
+            'content-encoding': 'gzip',
+            origin: h.url,
+            ...(await cookieFor(path)),
+          },
         });
         expect(res.status).to.equal(415);
         expect(await res.text()).to.include('The form’s encoding is not supported.');
