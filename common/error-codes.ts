@@ -357,6 +357,8 @@ export const PORTAL_CODES = {
     "An earlier post of the same form gave up on a create Atlassian may have made, and nothing found it (its search may not show it yet and the project's newest keys, read past the search, did not hold it; or the request type has no description to find it by), or on a step without a comment it may have taken (ADR 0245): nothing is written for 30 s from that give-up (502; the write may still be under way), the page and Retry-After saying the seconds left (ADR 0399); the customer checks My requests, or the request's status",
   PORTAL_WRITE_IN_PROGRESS:
     'The same form (its write key) is still being sent by an earlier post, a double click, past the wait (409); nothing is written twice',
+  PORTAL_WRITE_KEY_FOREIGN:
+    'A raise form for a colleague carries the write key of a request its sender neither reported nor follows as a participant, ADR 0446 (409); nothing is written, nothing of that request is shared or shown, and her answers come back on a new form',
 } as const satisfies Record<string, string>;
 
 export type CommonErrorCode = keyof typeof COMMON_CODES;

@@ -132,6 +132,19 @@ export class NotVisibleError extends JsmSsoError {
 }
 
 /**
+ * A raise form for someone else whose write key found a request its sender neither reported nor follows:
+ * the key is no secret (ADR 0435), and the look is scoped to the reporter the form names, whom the sender
+ * chose. Landing there would hand her that request, and share it as her form says (ADR 0446).
+ */
+export class ForeignWriteKeyError extends JsmSsoError {
+  constructor() {
+    super('PORTAL_WRITE_KEY_FOREIGN', "the form's write key is a request its sender does not follow", {
+      status: 409,
+    });
+  }
+}
+
+/**
  * The key asked for is one the request had before it was moved to another project (Jira keeps old
  * keys): its page is at `issueKey` now. Only for a customer the gate lets see it where it is now.
  */
@@ -695,9 +708,10 @@ export class RequestService {
    * request. A request type without a description field cannot carry it: its create is repeated
    * only after a 429, and its claim keeps what became of it for the form's life (ADR 0299): the
    * same form sent again lands on the request made or, after an answer that leaves it unknown,
-   * creates nothing (WriteUnconfirmedError). A new form raises it anew.
+   * creates nothing (WriteUnconfirmedError). A new form raises it anew. A request found under the key of
+   * a form sent for someone else is landed on only by a sender who follows it (ForeignWriteKeyError).
    */
-  create(input: {
+  async create(input: {
     serviceDeskId: string;
     requestTypeId: string;
     values: Record<string, unknown>;
@@ -705,11 +719,30 @@ export class RequestService {
     writeKey: string;
     /** Whom it is for and whom it is shared with (portal/audience.ts checked them). */
     audience: Pick<Audience, 'reporterAccountId' | 'participantAccountIds'>;
+    /** The customer who sends the form: the reporter, or a participant when it is for someone else. */
+    sentBy: string;
     /** Values made per attempt, after the key was looked for (e.g. uploaded temporary attachments). */
     attempt?: () => Promise<Record<string, unknown>>;
     /** The issue ids the customer's session wrote lately (findCreated's `recent`). */
     recentIssueIds?: readonly string[];
   }): Promise<WriteOutcome<CreatedRequest>> {
+    const outcome = await this.#createOnce(input);
+    if (outcome.existed && input.audience.reporterAccountId !== input.sentBy)
+      await this.#followedBy(outcome.value.issueKey, input.sentBy);
+    return outcome;
+  }
+
+  /**
+   * A request found under a form's key that the form's sender raised for someone else is hers only if
+   * she follows it: raising it made her a participant (audience.ts), and the look that found it was
+   * scoped to the reporter her form names, not to her (ADR 0446). Else ForeignWriteKeyError.
+   */
+  async #followedBy(issueKey: string, accountId: string): Promise<void> {
+    const participants = await this.#client.participants(issueKey);
+    if (!participants.some((p) => p.accountId === accountId)) throw new ForeignWriteKeyError();
+  }
+
+  #createOnce(input: Parameters<RequestService['create']>[0]): Promise<WriteOutcome<CreatedRequest>> {
     const values = { ...input.values };
     if (input.hasDescription) {
       const text = typeof values['description'] === 'string' ? values['description'] : '';

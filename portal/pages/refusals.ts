@@ -88,6 +88,7 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   PORTAL_UPLOAD_CONTENT: 'refusal.uploadContent',
   PORTAL_UPLOAD_EMPTY: 'refusal.uploadEmpty',
   PORTAL_WRITE_IN_PROGRESS: 'error.writeInProgress',
+  PORTAL_WRITE_KEY_FOREIGN: 'create.writeKeyForeign',
   PORTAL_WRITE_UNCONFIRMED: 'create.outcomeUnknown',
 
   ATLASSIAN_VALIDATION: 'create.needsAttention',

@@ -19,6 +19,7 @@ import { problemText } from '../pages/refusals.js';
 import { SUGGEST_MIN_LENGTH } from '../pages/suggestions.js';
 import { MAX_CREATE_FILES } from '../pages/uploads.js';
 import { type PageReference, referenceOf } from '../reference.js';
+import { ForeignWriteKeyError } from '../requests.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
 import { heldForSeconds, WriteInProgressError, WriteUnconfirmedError } from '../write-claims.js';
@@ -321,6 +322,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         hasDescription,
         writeKey,
         audience,
+        sentBy: s.customer.accountId,
         attempt: uploadFiles,
         // A form raised fine and sent again (the back button) is found, the search behind or not.
         recentIssueIds: s.recentIssueIds,
@@ -361,6 +363,14 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         render({}, t('error.writeUncertain', { seconds: err.retryAfterSeconds }), err.status, {
           linkMyRequests: true,
           reference,
+        });
+        return;
+      }
+      if (err instanceof ForeignWriteKeyError) {
+        // Nothing written, nothing of that request said: her answers come back on a new form (ADR 0446).
+        render({}, t('create.writeKeyForeign'), err.status, {
+          newWriteKey: true,
+          reference: noteWriteRefused(err),
         });
         return;
       }

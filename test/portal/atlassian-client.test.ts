@@ -90,6 +90,7 @@ describe('portal Atlassian client', () => {
   const createItHelp = (service: RequestService, summary: string, description: string) =>
     service.create({
       audience: forAlice(),
+      sentBy: alice().accountId,
       serviceDeskId: '1',
       requestTypeId: typeId('Get IT help'),
       values: { summary, description },

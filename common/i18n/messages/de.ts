@@ -153,6 +153,8 @@ export const de: Catalogue = {
     'Ihre Anfrage wird von Ihrem vorherigen Klick noch gesendet; spätestens in {seconds, plural, one {# Sekunde} other {# Sekunden}} steht ihr Ergebnis fest. Sehen Sie dann unter „Meine Anfragen“ nach; Ihre Angaben sind unten erhalten, und wenn Sie dieses Formular erneut senden, wird die Anfrage nur erstellt, wenn die vorherige bis dahin nicht da ist (trifft diese noch später ein, haben Sie beide).',
   'create.outcomeUnknownNewForm':
     'Wir konnten nicht bestätigen, ob Ihre Anfrage erstellt wurde. Dieses Formular kann es nicht feststellen: Sehen Sie zuerst unter „Meine Anfragen“ nach (eine gerade erstellte Anfrage kann dort einige Minuten später erscheinen): Wenn Sie dieses Formular erneut senden, wird eine neue Anfrage erstellt.',
+  'create.writeKeyForeign':
+    'Dieses Formular wurde bereits für eine Anfrage gesendet, der Sie nicht folgen; dieses Mal wurde daher nichts gesendet. Ihre Antworten stehen unten in einem neuen Formular: Senden Sie es, um eine neue Anfrage zu erstellen.',
 
   'request.notice.created': 'Ihre Anfrage wurde gesendet.',
   'request.notice.unshared':

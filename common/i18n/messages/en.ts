@@ -155,6 +155,8 @@ export const en = {
     'Your request is still being sent from your earlier click; its outcome is known within {seconds, plural, one {# second} other {# seconds}} at the latest. Check My requests then; your answers are kept below, and sending this form again raises the request only if the earlier one is not there by then (if that one still arrives later, you will have both).',
   'create.outcomeUnknownNewForm':
     'We could not confirm whether your request was created. This form cannot tell: check My requests first (a request just raised may take a few minutes to show there): sending this form again raises a new request.',
+  'create.writeKeyForeign':
+    'This form was sent before, for a request you do not follow, so nothing was sent this time. Your answers are kept below on a new form: send it to raise a new request.',
 
   'request.notice.created': 'Your request was sent.',
   'request.notice.unshared':

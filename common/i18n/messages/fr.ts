@@ -156,6 +156,8 @@ export const fr: Catalogue = {
     'Votre demande est encore en cours d’envoi depuis votre clic précédent\u00a0; son résultat sera connu dans {seconds, plural, one {# seconde} other {# secondes}} au plus tard. Consultez alors Mes demandes\u00a0; vos réponses sont conservées ci-dessous, et renvoyer ce formulaire ne créera la demande que si la précédente n’est pas arrivée d’ici là (si celle-ci arrive plus tard encore, vous aurez les deux).',
   'create.outcomeUnknownNewForm':
     'Nous n’avons pas pu vérifier si votre demande a été créée. Ce formulaire ne peut pas le savoir\u00a0: consultez d’abord Mes demandes (une demande tout juste créée peut mettre quelques minutes à y apparaître)\u00a0: renvoyer ce formulaire crée une nouvelle demande.',
+  'create.writeKeyForeign':
+    'Ce formulaire a déjà été envoyé, pour une demande que vous ne suivez pas\u00a0: rien n’a donc été envoyé cette fois. Vos réponses sont conservées ci-dessous dans un nouveau formulaire\u00a0: envoyez-le pour créer une nouvelle demande.',
 
   'request.notice.created': 'Votre demande a été envoyée.',
   'request.notice.unshared':
