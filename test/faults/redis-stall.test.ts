@@ -1,18 +1,8 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { type BrokerProcess, startBrokerProcess } from '../../testkit/broker-process.js';
+import { eventually } from '../../testkit/envtest.js';
 import { type LocalRedis, startLocalRedis } from '../../testkit/local-redis.js';
-import { timed } from '../../testkit/timed.js';
-
-/** Polls `probe` until it returns true (at most `ms`). */
-async function until(probe: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await probe()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
 
 /**
  * A way to stall Redis with its connections up and nothing answered: `stall` starts it and returns
@@ -58,7 +48,10 @@ for (const { name, extraArgs, stall } of STALLS)
   describe(`faults: Redis stalls (${name})`, function () {
     // Real processes (started from source) on a shared machine.
     this.timeout(90_000);
-    it('answers pages with 503 FLOW_STORE_UNAVAILABLE within about a second and /readyz at once, and recovers by itself after', async () => {
+    // No bound in ms: each answer must come while Redis is still stalled (`stalled()`, checked after
+    // them all), so one that waited for Redis fails with the DEBUG SLEEP stall (Redis wakes, answers,
+    // and is no longer stalled) and runs into mocha's timeout with SIGSTOP (Redis never wakes).
+    it('answers pages with 503 FLOW_STORE_UNAVAILABLE and /readyz with 503 while Redis stays stalled, and recovers by itself after', async () => {
       const redis = await startLocalRedis(extraArgs);
       let broker: BrokerProcess | undefined;
       let stalled: Awaited<ReturnType<Stall['stall']>> | undefined;
@@ -66,31 +59,28 @@ for (const { name, extraArgs, stall } of STALLS)
         broker = await startBrokerProcess({ redisUrl: redis.url, drainSeconds: 0 });
         const readyz = () => fetch(`${broker!.urls.management}/readyz`);
         // Ready once a background probe has reached Redis: on a loaded machine the first may miss its deadline.
-        expect(await until(async () => (await readyz()).status === 200, 10_000)).to.equal(true);
+        await eventually(async () => (await readyz()).status === 200, 'the broker ready');
         expect((await broker.signIn()).status).to.equal(302);
 
         // The connection stays up but nothing answers: the case a missing command timeout hangs on.
         stalled = await stall(redis);
-        const page = await timed(() => broker!.signIn());
-        expect(page.value.status).to.equal(503);
-        expect(await page.value.text()).to.contain('temporarily unavailable');
-        // Design bound: 0.5 s per command; the margin is for a loaded CI machine, not for the code.
-        expect(page.ms, 'sign-in page during the stall (ms)').to.be.lessThan(2500);
+        const page = await broker.signIn();
+        expect(page.status).to.equal(503);
+        expect(await page.text()).to.contain('temporarily unavailable');
         expect(broker.logs.map((line) => line['reason'])).to.include('FLOW_STORE_UNAVAILABLE');
 
         // /readyz answers from the background probe, never waiting on Redis itself.
-        expect(await until(async () => (await readyz()).status === 503, 5000)).to.equal(true);
+        await eventually(async () => (await readyz()).status === 503, '/readyz saying the stall');
         for (let i = 0; i < 5; i++) {
-          const probe = await timed(() => readyz());
-          expect(probe.value.status).to.equal(503);
-          expect(await probe.value.text()).to.contain('not ready');
-          expect(probe.ms, '/readyz during the stall (ms)').to.be.lessThan(1000);
+          const probe = await readyz();
+          expect(probe.status).to.equal(503);
+          expect(await probe.text()).to.contain('not ready');
         }
         expect(stalled.stalled(), 'Redis still stalled after the checks').to.equal(true);
 
         await stalled.over();
-        expect(await until(async () => (await broker!.signIn()).status === 302, 10_000)).to.equal(true);
-        expect(await until(async () => (await readyz()).status === 200, 5000)).to.equal(true);
+        await eventually(async () => (await broker!.signIn()).status === 302, 'sign-in after the stall');
+        await eventually(async () => (await readyz()).status === 200, 'the broker ready after the stall');
       } finally {
         await stalled?.over();
         await broker?.stop();
