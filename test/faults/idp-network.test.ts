@@ -1,7 +1,9 @@
 // The tenant's IdP failing between the broker and a real oidc-provider (the dev IdP) or a server
 // of SAML metadata: a TCP proxy (testkit/fault-proxy.ts) stalls, resets or answers 503 where a
 // real IdP cannot be asked to. Each sign-in ends in a bounded time with 502 and a stable reason,
-// blaming the IdP (never the person), and the next sign-in works once the IdP does.
+// blaming the IdP (never the person), and the next sign-in works once the IdP does. No bound in ms:
+// a stalling proxy holds the call until the broker hangs up, so an answer at all is the broker's own
+// deadline ending it (IDP_CALL_TIMEOUT says which), and a broker without one runs into mocha's timeout.
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { ClientMetadata } from 'oidc-provider';
@@ -26,7 +28,6 @@ import {
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { type FaultProxy, HUGE_BODY_BYTES, startFaultProxy } from '../../testkit/fault-proxy.js';
-import { timed } from '../../testkit/timed.js';
 import { upstreamMetadataBehindProxy, upstreamSamlIdpDocAt } from '../broker/upstream-saml.js';
 
 const IDP_TIMEOUT_MS = 1000;
@@ -84,19 +85,17 @@ describe('faults: the IdP failing under a sign-in', function () {
 
     /** A whole sign-in; its last page is the auto-post to the portal, or the refusal. */
     const signIn = (at = brokerUrl) =>
-      timed(() => loginThroughBroker({ portal: portalSp(at, pki), brokerUrl: at }, new Browser()));
+      loginThroughBroker({ portal: portalSp(at, pki), brokerUrl: at }, new Browser());
 
     async function expectIdpUnavailable(
       attempt: Awaited<ReturnType<typeof signIn>>,
       by = broker,
       reason = 'OIDC_IDP_UNAVAILABLE',
     ) {
-      const { page, html } = attempt.value;
+      const { page, html } = attempt;
       expect(page.status, html).to.equal(502);
       expect(pageReason(html)).to.equal(reason);
       expect(by.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(reason);
-      // Bounded by the IdP timeout, not by the IdP's silence.
-      expect(attempt.ms, 'the refused sign-in (ms)').to.be.below(10 * IDP_TIMEOUT_MS);
     }
 
     // First, while the broker has never read the IdP's keys.
@@ -105,8 +104,8 @@ describe('faults: the IdP failing under a sign-in', function () {
       await expectIdpUnavailable(await signIn());
       expect(proxy.hits()).to.deep.equal([1]);
       const again = await signIn();
-      expect(again.value.page.status, again.value.html).to.equal(200);
-      expect(again.value.fields['SAMLResponse']).to.be.a('string');
+      expect(again.page.status, again.html).to.equal(200);
+      expect(again.fields['SAMLResponse']).to.be.a('string');
     });
 
     // Silence past the call's deadline is the IdP slow, not down (ADR 0441; was OIDC_IDP_UNAVAILABLE).
@@ -132,7 +131,7 @@ describe('faults: the IdP failing under a sign-in', function () {
         proxy.add({ fault: 'status-429', method, pathPrefix });
         await expectIdpUnavailable(await signIn());
         expect(proxy.hits()).to.deep.equal([1]);
-        expect((await signIn()).value.page.status).to.equal(200);
+        expect((await signIn()).page.status).to.equal(200);
       });
     }
 
@@ -140,7 +139,7 @@ describe('faults: the IdP failing under a sign-in', function () {
       proxy.add({ fault: 'status-503', method: 'GET', pathPrefix: '/me' });
       await expectIdpUnavailable(await signIn());
       expect(proxy.hits()).to.deep.equal([1]);
-      expect((await signIn()).value.page.status).to.equal(200);
+      expect((await signIn()).page.status).to.equal(200);
     });
 
     // The faults a TCP fault proxy sends beside a stall (ADR 0201): the deadline covers the body, not
@@ -174,7 +173,7 @@ describe('faults: the IdP failing under a sign-in', function () {
         proxy.add({ fault, method, pathPrefix });
         await expectIdpUnavailable(await signIn(), broker, reason);
         expect(proxy.hits()).to.deep.equal([1]);
-        expect((await signIn()).value.page.status).to.equal(200);
+        expect((await signIn()).page.status).to.equal(200);
       });
     }
 
@@ -199,7 +198,7 @@ describe('faults: the IdP failing under a sign-in', function () {
       it(`answers 502 UPSTREAM_RESPONSE_TOO_LARGE when ${what}, having read at most 1 MiB, and the next sign-in works`, async () => {
         proxy.add({ fault, method, pathPrefix });
         const from = broker.logs.length;
-        const { page, html } = (await signIn()).value;
+        const { page, html } = await signIn();
         expect(proxy.hits()).to.deep.equal([1]);
         expect(page.status, html).to.equal(502);
         expect(pageReason(html)).to.equal('UPSTREAM_RESPONSE_TOO_LARGE');
@@ -211,8 +210,8 @@ describe('faults: the IdP failing under a sign-in', function () {
           expect(proxy.bodyBytesSent(), 'body bytes sent').to.be.below(1024 * 1024 + 16 * 1024 * 1024);
         expect(proxy.bodyBytesSent()).to.be.below(HUGE_BODY_BYTES);
         const again = await signIn();
-        expect(again.value.page.status, again.value.html).to.equal(200);
-        expect(again.value.fields['SAMLResponse']).to.be.a('string');
+        expect(again.page.status, again.html).to.equal(200);
+        expect(again.fields['SAMLResponse']).to.be.a('string');
       });
     }
 
@@ -231,15 +230,15 @@ describe('faults: the IdP failing under a sign-in', function () {
           await expectIdpUnavailable(await signIn(oauth2.url), oauth2, reason);
           expect(proxy.hits()).to.deep.equal([1]);
           const again = await signIn(oauth2.url);
-          expect(again.value.page.status, again.value.html).to.equal(200);
-          expect(again.value.fields['SAMLResponse']).to.be.a('string');
+          expect(again.page.status, again.html).to.equal(200);
+          expect(again.fields['SAMLResponse']).to.be.a('string');
         });
       }
 
       it('answers 502 UPSTREAM_RESPONSE_TOO_LARGE when the user endpoint answers an endless body, having read at most 1 MiB', async () => {
         proxy.add({ fault: 'huge-body', method: 'GET', pathPrefix: '/me' });
         const from = oauth2.logs.length;
-        const { page, html } = (await signIn(oauth2.url)).value;
+        const { page, html } = await signIn(oauth2.url);
         expect(page.status, html).to.equal(502);
         expect(pageReason(html)).to.equal('UPSTREAM_RESPONSE_TOO_LARGE');
         const lines = oauth2.logs.slice(from).filter((l) => l['reason'] === 'UPSTREAM_RESPONSE_TOO_LARGE');
@@ -261,9 +260,7 @@ describe('faults: the IdP failing under a sign-in', function () {
       try {
         proxy.add({ fault: 'stall', method: 'GET', pathPrefix: '/.well-known' });
         const logoutUrl = await portal.getLogoutUrlAsync(profile!, 'rs-down', {});
-        const attempt = await timed(() => browser.request(logoutUrl, { via: placeholder.url }));
-        expect(attempt.ms, 'the sign-out (ms)').to.be.below(10 * IDP_TIMEOUT_MS);
-        const answer = attempt.value;
+        const answer = await browser.request(logoutUrl, { via: placeholder.url });
         expect(answer.status, await answer.clone().text()).to.equal(302);
         const location = new URL(answer.headers.get('location')!);
         const message = verifyRedirectSignature(location.search.slice(1), 'SAMLResponse', [pki.brokerCert]);
@@ -305,10 +302,8 @@ describe('faults: the IdP failing under a sign-in', function () {
     });
     after(() => metadata?.close());
 
-    const startSignIn = () =>
-      timed(async () =>
-        new Browser().request(await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {})),
-      );
+    const startSignIn = async () =>
+      new Browser().request(await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}));
 
     // A body that stalls after its headers is the server slow, not down (ADR 0441).
     const faults = {
@@ -322,14 +317,13 @@ describe('faults: the IdP failing under a sign-in', function () {
       it(`answers 502 ${reason} when the metadata ${what}`, async () => {
         proxy.add({ fault, method: 'GET', pathPrefix: '/saml-metadata' });
         const attempt = await startSignIn();
-        const html = await attempt.value.text();
-        expect(attempt.value.status, html).to.equal(502);
+        const html = await attempt.text();
+        expect(attempt.status, html).to.equal(502);
         expect(pageReason(html)).to.equal(reason);
         expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(reason);
-        expect(attempt.ms, 'the refused sign-in (ms)').to.be.below(10 * IDP_TIMEOUT_MS);
         expect(proxy.hits()).to.deep.equal([1]);
         // Read again at the next sign-in: the IdP is back.
-        expect((await startSignIn()).value.status).to.equal(302);
+        expect((await startSignIn()).status).to.equal(302);
       });
     }
   });
