@@ -29,6 +29,7 @@ import {
   serveBrokerFor,
   tenantFor,
 } from '../../testkit/broker-harness.js';
+import { eventually } from '../../testkit/envtest.js';
 import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import {
@@ -143,7 +144,7 @@ describe("faults: the OIDC IdP's keys when the broker's copy falls due", functio
     proxy.clear();
     clock += KEY_READ_RETRY_MS;
     await expectSignedIn();
-    while (stateLines().length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    await eventually(async () => stateLines().length >= 2, 'the background read that took to be told');
     expect(stateLines()[1]).to.deep.equal(['broker.idp_keys_recovered', 'oidc_jwks', 'stale']);
   });
 
@@ -228,7 +229,7 @@ describe("faults: the SAML IdP's metadata server is down when the broker's copy 
     clock += METADATA_REFRESH_MS;
     // Due: read in the background, the copy serves.
     expect(await signIn()).to.deep.equal({ status: 200, reason: undefined });
-    while (stateLines().length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    await eventually(async () => stateLines().length >= 1, 'the background read that failed to be told');
     expect(await signIn()).to.deep.equal({ status: 200, reason: undefined });
     expect(reads).to.equal(2);
     expect(stateLines()).to.deep.equal([
