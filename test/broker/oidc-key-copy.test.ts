@@ -22,6 +22,7 @@ import {
 import { JsmSsoError } from '../../common/errors.js';
 import { closeServer } from '../../testkit/broker-harness.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
+import { eventually } from '../../testkit/envtest.js';
 
 interface SigningKey {
   kid: string;
@@ -196,7 +197,5 @@ describe('broker: the OIDC IdP’s keys are read again when they should be', () 
   });
 
   /** Waits for a read started in the background to have ended (it is not the sign-in's to await). */
-  async function until(done: () => boolean): Promise<void> {
-    while (!done()) await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  const until = (done: () => boolean) => eventually(async () => done(), 'the background key read to end');
 });
