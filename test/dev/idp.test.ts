@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { freePort } from '../../common/net.js';
 import { type DevIdp, loginFormAction, startDevIdp } from '../../dev/idp/provider.js';
+import { eventually } from '../../testkit/envtest.js';
 import { exited, jsmSso } from '../../testkit/part-process.js';
 
 const REDIRECT = 'http://127.0.0.1:45678/oidc/callback';
@@ -119,15 +120,11 @@ describe('dev IdP start', () => {
     const child = jsmSso(['dev', 'idp', '--port', String(port), '--client-secret=-Zx9_random-secret']);
     const done = exited(child);
     try {
-      let status = 'none';
-      for (let i = 0; i < 400 && status !== '200'; i++) {
-        status = await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`).then(
-          (res) => String(res.status),
-          () => 'refused',
-        );
-        if (status !== '200') await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(status, 'the IdP started and serves its discovery document').to.equal('200');
+      await eventually(
+        async () => (await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).status === 200,
+        'the IdP started and serving its discovery document',
+        45_000,
+      );
     } finally {
       child.kill('SIGTERM');
       await done;
