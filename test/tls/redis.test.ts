@@ -482,12 +482,7 @@ describe("a pool's flow store over Redis TLS with a client certificate (JsmSsoPo
     );
     try {
       const management = (await urls)['management']!;
-      let status = 0;
-      for (let i = 0; i < 100 && status !== 200; i++) {
-        status = (await fetch(`${management}/readyz`)).status;
-        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(status).to.equal(200);
+      await eventually(async () => (await fetch(`${management}/readyz`)).status === 200, 'the pool ready');
     } finally {
       child.kill('SIGTERM');
       expect((await done).code).to.equal(0);
