@@ -5,31 +5,21 @@
 // broker hangs up, so only the broker's deadline ends it, however loaded the machine. The refusal says
 // the IdP was too slow (IDP_CALL_TIMEOUT, ADR 0441), not that it is unreachable or failing
 // (OIDC_IDP_UNAVAILABLE), which a connection reset still is.
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import type { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { createTranslator } from '../../common/i18n/index.js';
-import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
 import {
   type BrokerUnderTest,
   Browser,
-  createPki,
-  devClient,
-  devOAuth2Idp,
-  type IdpDoc,
-  listenPlaceholder,
-  loginThroughBroker,
-  oidcIdp,
   type Pki,
   pageReason,
   portalSp,
-  serveBroker,
   serveBrokerFor,
-  tenantFor,
 } from '../../testkit/broker-harness.js';
-import { type FaultProxy, type ProxyFault, startFaultProxy } from '../../testkit/fault-proxy.js';
+import type { FaultProxy, ProxyFault } from '../../testkit/fault-proxy.js';
 import { readableText } from '../../testkit/spoken-language.js';
 import { upstreamMetadataBehindProxy, upstreamSamlIdpDocAt } from '../broker/upstream-saml.js';
+import { type SlowIdpBrokers, startSlowIdpBrokers } from './slow-idp-brokers.js';
 
 /**
  * Each call's own deadline: long enough that a call the proxy passes on is never cut by it on a loaded
@@ -42,44 +32,23 @@ describe('faults: one IdP call slower than its own deadline, within the sign-in 
   this.timeout(30_000);
   let pki: Pki;
   let proxy: FaultProxy;
-  let idp: DevIdp;
-  const store = new MemoryFlowStore();
-  const brokers: BrokerUnderTest[] = [];
+  let store: MemoryFlowStore;
   let oidc: BrokerUnderTest;
   let oauth2: BrokerUnderTest;
+  let slow: SlowIdpBrokers;
   before(async () => {
-    pki = createPki();
-    proxy = await startFaultProxy();
-    const [oidcPlace, oauth2Place] = [await listenPlaceholder(), await listenPlaceholder()];
-    idp = await startDevIdp({
-      clients: [devClient(oidcPlace.url), devClient(oauth2Place.url, { client_id: 'jsm-sso-oauth2' })],
-      issuer: proxy.url,
-    });
-    proxy.target = { host: '127.0.0.1', port: (idp.server.address() as AddressInfo).port };
     // A held call's connection stays open at the IdP: only the broker ends the hold.
-    idp.server.keepAliveTimeout = 30_000;
-    const serve = async (place: typeof oidcPlace, entry: IdpDoc) => {
-      const broker = await serveBroker(place.server, place.url, tenantFor(place.url, [entry]), pki, store, {
-        idpTimeoutMs: IDP_TIMEOUT_MS,
-        signInBudgetMs: SIGN_IN_BUDGET_MS,
-      });
-      brokers.push(broker);
-      return broker;
-    };
-    oidc = await serve(oidcPlace, oidcIdp('corporate', proxy.url));
-    oauth2 = await serve(oauth2Place, devOAuth2Idp(proxy.url, 'jsm-sso-oauth2', { name: 'partner' }));
+    slow = await startSlowIdpBrokers({
+      idpTimeoutMs: IDP_TIMEOUT_MS,
+      signInBudgetMs: SIGN_IN_BUDGET_MS,
+      idpKeepAliveMs: 30_000,
+    });
+    ({ pki, proxy, store, oidc, oauth2 } = slow);
   });
   afterEach(() => proxy.clear());
-  after(async () => {
-    for (const broker of brokers) await broker.close();
-    await idp?.close();
-    await proxy?.close();
-    await store.close();
-    pki?.cleanup();
-  });
+  after(() => slow?.close());
 
-  const signIn = (broker: BrokerUnderTest) =>
-    loginThroughBroker({ portal: portalSp(broker.url, pki), brokerUrl: broker.url }, new Browser());
+  const signIn = (broker: BrokerUnderTest) => slow.signIn(broker);
 
   /** The portal's AuthnRequest at the broker: the page that sends the person on to the IdP, or refuses. */
   const startAt = async (broker: BrokerUnderTest) => {

@@ -4,29 +4,18 @@
 // whatever the machine's load, and no call comes near its own deadline. A hold that must still be on
 // when the budget runs out is not timed: the test ends it once the sign-in was cut, or only the
 // broker's cut does, as a timed hold raced the budget on a loaded machine (CI run 130).
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { MemoryFlowStore } from '../../common/flowstore/index.js';
-import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
+import type { MemoryFlowStore } from '../../common/flowstore/index.js';
 import {
   type BrokerUnderTest,
   Browser,
-  createPki,
-  devClient,
-  devOAuth2Idp,
   formFields,
-  type IdpDoc,
-  listenPlaceholder,
-  loginThroughBroker,
-  oidcIdp,
   type Pki,
   pageReason,
   portalSp,
-  serveBroker,
   serveBrokerFor,
-  tenantFor,
 } from '../../testkit/broker-harness.js';
-import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
+import type { FaultProxy } from '../../testkit/fault-proxy.js';
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
 import {
   serveUpstreamMetadata,
@@ -36,6 +25,7 @@ import {
   upstreamMetadataListing,
   upstreamSamlIdpDocAt,
 } from '../broker/upstream-saml.js';
+import { type SlowIdpBrokers, startSlowIdpBrokers } from './slow-idp-brokers.js';
 
 /** Each case's own timeout. */
 const CASE_TIMEOUT_MS = 60_000;
@@ -53,46 +43,24 @@ describe('faults: an IdP slow but within each deadline, across one sign-in', fun
   this.timeout(CASE_TIMEOUT_MS);
   let pki: Pki;
   let proxy: FaultProxy;
-  let idp: DevIdp;
-  const store = new MemoryFlowStore();
-  const brokers: BrokerUnderTest[] = [];
+  let store: MemoryFlowStore;
   let oidc: BrokerUnderTest;
   let oauth2: BrokerUnderTest;
+  let slow: SlowIdpBrokers;
   before(async () => {
-    pki = createPki();
-    proxy = await startFaultProxy();
-    const [oidcPlace, oauth2Place] = [await listenPlaceholder(), await listenPlaceholder()];
-    idp = await startDevIdp({
-      clients: [devClient(oidcPlace.url), devClient(oauth2Place.url, { client_id: 'jsm-sso-oauth2' })],
-      issuer: proxy.url,
-    });
-    proxy.target = { host: '127.0.0.1', port: (idp.server.address() as AddressInfo).port };
     // A held call's connection stays open at the IdP however long the hold: only the broker ends an
     // untimed hold (Node's 5 s idle close would end it, as 'server closed').
-    idp.server.keepAliveTimeout = CASE_TIMEOUT_MS;
-    const serve = async (place: typeof oidcPlace, entry: IdpDoc) => {
-      const broker = await serveBroker(place.server, place.url, tenantFor(place.url, [entry]), pki, store, {
-        idpTimeoutMs: IDP_TIMEOUT_MS,
-        signInBudgetMs: SIGN_IN_BUDGET_MS,
-      });
-      brokers.push(broker);
-      return broker;
-    };
-    oidc = await serve(oidcPlace, oidcIdp('corporate', proxy.url));
-    // Plain OAuth 2.0 against the same server: the token call, then its user endpoint.
-    oauth2 = await serve(oauth2Place, devOAuth2Idp(proxy.url, 'jsm-sso-oauth2', { name: 'partner' }));
+    slow = await startSlowIdpBrokers({
+      idpTimeoutMs: IDP_TIMEOUT_MS,
+      signInBudgetMs: SIGN_IN_BUDGET_MS,
+      idpKeepAliveMs: CASE_TIMEOUT_MS,
+    });
+    ({ pki, proxy, store, oidc, oauth2 } = slow);
   });
   afterEach(() => proxy.clear());
-  after(async () => {
-    for (const broker of brokers) await broker.close();
-    await idp?.close();
-    await proxy?.close();
-    await store.close();
-    pki?.cleanup();
-  });
+  after(() => slow?.close());
 
-  const signIn = (broker: BrokerUnderTest) =>
-    loginThroughBroker({ portal: portalSp(broker.url, pki), brokerUrl: broker.url }, new Browser());
+  const signIn = (broker: BrokerUnderTest) => slow.signIn(broker);
   const hold = (calls: ReadonlyArray<readonly [string, string]>) => {
     for (const [method, pathPrefix] of calls)
       proxy.add({ fault: 'hold', method, pathPrefix, holdMs: HOLD_MS });
@@ -211,10 +179,10 @@ describe('faults: an IdP slow but within each deadline, across one sign-in', fun
         idpTimeoutMs: IDP_TIMEOUT_MS,
         signInBudgetMs: SIGN_IN_BUDGET_MS,
       });
-      brokers.push(saml);
     });
     after(async () => {
       release?.();
+      await saml?.close();
       await metadataServer.close();
     });
 
