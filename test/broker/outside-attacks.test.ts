@@ -8,6 +8,7 @@ import {
   signedStatusCodes,
   startStack,
 } from '../../testkit/broker-harness.js';
+import { TEST_PLACEMENT } from '../../testkit/pool.js';
 
 /**
  * Attacks an outside suite sends at the broker that the other attack tests do not: a Host and
@@ -21,7 +22,7 @@ interface RawAnswer {
   body: string;
 }
 
-/** A GET with the Host header as given (fetch always writes the URL's own). */
+/** A GET with the Host header as given, else the URL's own (fetch always writes the URL's own). */
 function getWithHeaders(url: string, headers: Record<string, string>): Promise<RawAnswer> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
@@ -30,7 +31,7 @@ function getWithHeaders(url: string, headers: Record<string, string>): Promise<R
         host: target.hostname,
         port: target.port,
         path: target.pathname + target.search,
-        headers,
+        headers: { host: target.host, ...headers },
         setHost: false,
       },
       (res) => {
@@ -47,12 +48,17 @@ function getWithHeaders(url: string, headers: Record<string, string>): Promise<R
   });
 }
 
-const FORGED_HOSTS = {
-  host: 'evil.example',
+const FORGED_FORWARDED = {
   'x-forwarded-host': 'evil-forwarded.example',
   'x-forwarded-proto': 'https',
   forwarded: 'host=evil-forwarded.example;proto=https',
 };
+const FORGED_HOSTS = { host: 'evil.example', ...FORGED_FORWARDED };
+/**
+ * What a request can forge and still reach the tenant under test. In a pool the Host names the tenant
+ * (ADR 0100): a forged one reaches none (checked below), so there only the forwarded headers are forged.
+ */
+const FORGED = TEST_PLACEMENT === 'pool' ? FORGED_FORWARDED : FORGED_HOSTS;
 
 describe('broker: attacks from outside suites not covered elsewhere', () => {
   let stack: Stack;
@@ -62,10 +68,7 @@ describe('broker: attacks from outside suites not covered elsewhere', () => {
   after(async () => stack.close());
 
   it('builds the redirect to the IdP, its redirect_uri and the flow cookie from the configuration, whatever Host and forwarded headers say', async () => {
-    const answer = await getWithHeaders(
-      await stack.portal.getAuthorizeUrlAsync('rs', undefined, {}),
-      FORGED_HOSTS,
-    );
+    const answer = await getWithHeaders(await stack.portal.getAuthorizeUrlAsync('rs', undefined, {}), FORGED);
     expect(answer.status, answer.body).to.equal(302);
     const location = new URL(String(answer.headers['location']));
     expect(location.origin).to.equal(new URL(stack.idp.issuer).origin);
@@ -77,11 +80,13 @@ describe('broker: attacks from outside suites not covered elsewhere', () => {
   });
 
   it('writes its metadata and its pages with the configured URLs, whatever Host and forwarded headers say', async () => {
-    const metadata = await getWithHeaders(`${stack.broker.url}/saml/metadata`, FORGED_HOSTS);
+    const metadata = await getWithHeaders(`${stack.broker.url}/saml/metadata`, FORGED);
     expect(metadata.status).to.equal(200);
     expect(metadata.body).to.contain(`Location="${stack.broker.url}/saml/sso"`);
     const notFound = await getWithHeaders(`${stack.broker.url}/nothing-here`, FORGED_HOSTS);
     expect(notFound.status).to.equal(404);
+    // In a pool a forged Host is no tenant's: refused as such, before any tenant's page is made.
+    if (TEST_PLACEMENT === 'pool') expect(notFound.body).to.contain('POOL_TENANT_UNKNOWN');
     for (const answer of [metadata, notFound]) {
       expect(answer.body).to.not.contain('evil');
       expect(JSON.stringify(answer.headers)).to.not.contain('evil');
