@@ -40,7 +40,7 @@ import { type NodeRedis, startNodeRedis } from '../../testkit/node-redis.js';
 import { imageArchive } from '../../testkit/oci-image.js';
 import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
 import { forwardToPods, type PodForward, readyPodIp } from '../../testkit/pod-forward.js';
-import { probeFromContainer, probeFromPod } from '../../testkit/pod-probe.js';
+import { eventuallyClosed, probeFromContainer, probeFromPod } from '../../testkit/pod-probe.js';
 import { podRefusal, RESTRICTED_NAMESPACE_LABELS, UNHARDENED_POD } from '../../testkit/pod-security.js';
 import {
   opaqueSecret,
@@ -438,7 +438,8 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
 
       const operatorPod = { namespace: RELEASE.namespace, name: operator!.metadata.name! };
 
-      // Every probe is made and then compared at once, so that a red run names each one that differs.
+      // Every probe is made and then compared at once, so that a red run names each one that differs. A
+      // reach denied is probed again while seen open, for a minute (eventuallyClosed).
       const reach = {
         // The tenant's parts (operator/resources/networkpolicy.ts): the public port from any namespace
         // (the chart's empty ingressNamespaceSelector), the management port from the metrics one only.
@@ -454,11 +455,8 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
           brokerIp,
           MANAGEMENT_PORT,
         ),
-        'elsewhere to the broker management port': await probe(
-          'elsewhere',
-          'broker-mgmt',
-          brokerIp,
-          MANAGEMENT_PORT,
+        'elsewhere to the broker management port': await eventuallyClosed((n) =>
+          probe('elsewhere', `broker-mgmt-${n}`, brokerIp, MANAGEMENT_PORT),
         ),
         // The operator's own (the chart's templates/networkpolicy.yaml): in, the same for its management port;
         // out, DNS and the API server (443, 6443) only, so not the tenant's Redis on the node, nor a part.
@@ -468,23 +466,14 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
           operatorIp,
           MANAGEMENT_PORT,
         ),
-        'elsewhere to the operator management port': await probe(
-          'elsewhere',
-          'op-mgmt',
-          operatorIp,
-          MANAGEMENT_PORT,
+        'elsewhere to the operator management port': await eventuallyClosed((n) =>
+          probe('elsewhere', `op-mgmt-${n}`, operatorIp, MANAGEMENT_PORT),
         ),
-        'the operator to Redis': probeFromContainer(
-          cluster.env,
-          operatorPod,
-          cluster.nodeAddress,
-          nodeRedis.redis.port,
+        'the operator to Redis': await eventuallyClosed(() =>
+          probeFromContainer(cluster.env, operatorPod, cluster.nodeAddress, nodeRedis.redis.port),
         ),
-        'the operator to the broker public port': probeFromContainer(
-          cluster.env,
-          operatorPod,
-          brokerIp,
-          PUBLIC_PORT,
+        'the operator to the broker public port': await eventuallyClosed(() =>
+          probeFromContainer(cluster.env, operatorPod, brokerIp, PUBLIC_PORT),
         ),
       };
       expect(reach).to.deep.equal({
