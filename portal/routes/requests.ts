@@ -600,6 +600,20 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   };
 
   /**
+   * The request's visibility for a form with files once its body is read, the one its write goes by:
+   * read again, as the body may have taken minutes, in which its reporter may have taken the customer
+   * off the request or an agent her organization. Read once only when the first read failed (nothing
+   * is written then). A customer who may no longer see it is answered as for one that does not exist,
+   * nothing written (ADR 0447).
+   */
+  const visibleAfterUpload = (
+    s: Session,
+    key: string,
+    before: VisibleRequest | AtlassianError,
+  ): Promise<VisibleRequest | AtlassianError> =>
+    before instanceof AtlassianError ? Promise.resolve(before) : visibleBeforeUpload(s, key);
+
+  /**
    * The page's comment form, multipart because it takes files as the native portal's comment editor
    * does: the files are attached with the comment as the note Atlassian adds with them, in one write
    * under the form's key. Visibility comes first (visibleBeforeUpload), and an approver-only reader
@@ -613,10 +627,11 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     }
     const key = String(req.params['key']);
     const s = session(res);
-    const seen = await visibleBeforeUpload(s, key);
+    const before = await visibleBeforeUpload(s, key);
     const form = await readUploadForm(web, services, req, res, MAX_COMMENT_FILES);
     if (!form) return;
     if (!csrfOk(res, form.fields['_csrf'])) return;
+    const seen = await visibleAfterUpload(s, key, before);
     const body = form.fields as Record<string, unknown>;
     const writeKey = writeKeyFrom(body[WRITE_KEY_FIELD]);
     if (seen instanceof AtlassianError) {
@@ -908,20 +923,29 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     shares: organizationShared,
   });
 
+  const refuseApproverOnlyUpload = (res: Response) => {
+    const { t } = translatorOf(res);
+    const err = approverOnly();
+    refuse(res, err.status, err.code, t('error.uploadRefused.title'), t(err.messageKey));
+  };
   const attachFile = async (req: Request, res: Response) => {
     const key = String(req.params['key']);
     const s = session(res);
-    const seen = await visibleBeforeUpload(s, key);
-    if (!(seen instanceof AtlassianError) && !seen.mayAct) {
+    const before = await visibleBeforeUpload(s, key);
+    if (!(before instanceof AtlassianError) && !before.mayAct) {
       req.resume();
-      const { t } = translatorOf(res);
-      const err = approverOnly();
-      refuse(res, err.status, err.code, t('error.uploadRefused.title'), t(err.messageKey));
+      refuseApproverOnlyUpload(res);
       return;
     }
     const form = await readUploadForm(web, services, req, res, 1);
     if (!form) return;
     if (!csrfOk(res, form.fields['_csrf'])) return;
+    const seen = await visibleAfterUpload(s, key, before);
+    // Taken off meanwhile as a participant, yet still asked to approve it: an approver-only reader now.
+    if (!(seen instanceof AtlassianError) && !seen.mayAct) {
+      refuseApproverOnlyUpload(res);
+      return;
+    }
     if (form.refused) {
       noteRefusal(form.refused.status, form.refused.code, 'upload refused');
       await renderDetail(res, key, {

@@ -1,0 +1,117 @@
+// A form with files is read after the request's visibility (ADR 0392): its body may take minutes. A
+// customer taken off the request meanwhile (its reporter removed her, an agent took her organization off
+// it) must not have her comment or files written to it when the body ends (ADR 0447).
+import { expect } from 'chai';
+import type { CustomerRequest } from '../../dev/jsm-emulator/state.js';
+import { eventually } from '../../testkit/envtest.js';
+import { type Browser, csrfOf, type Harness, reasons, signIn, useHarness } from '../../testkit/portal-harness.js';
+
+describe('portal: a customer taken off a request while her form with files is on its way (ADR 0447)', () => {
+  let h: Harness;
+  let erik: Browser;
+  let bob: Browser;
+  let alice: Browser;
+  let mia: Browser;
+  useHarness(async (started) => {
+    h = started;
+    erik = await signIn(h, 'erik@acme.test');
+    bob = await signIn(h, 'bob@acme.test');
+    alice = await signIn(h, 'alice@acme.test');
+    mia = await signIn(h, 'mia.manager@acme.test');
+  });
+  const accountOf = (email: string) =>
+    [...h.emulator.state.users.values()].find((u) => u.email === email)!.accountId;
+  const requestOf = (summary: string): CustomerRequest =>
+    [...h.emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary)!;
+  /** Erik's private request, which Bob reads only as its participant. */
+  const erikRequest = () => requestOf('Wi-Fi drops in meeting room Nile');
+
+  /**
+   * `sender` (`email`) posts `action` on the request `summary` with a file whose last bytes the test
+   * holds; once the portal has read that she may see it and is reading the body (it holds an upload
+   * slot), its reporter takes her off the request from its page; then the body ends. Her answer.
+   */
+  const postedWhileTakenOff = async (
+    action: 'comment' | 'attachment',
+    { sender, email, reporter, summary }: { sender: Browser; email: string; reporter: Browser; summary: string },
+  ) => {
+    const request = requestOf(summary);
+    if (!request.participantIds.includes(accountOf(email))) request.participantIds.push(accountOf(email));
+    const page = await sender.text(`/requests/${request.key}`);
+    expect(page.status, 'she reads it as a participant').to.equal(200);
+    const token = csrfOf(page.body);
+    await eventually(async () => h.app.uploads.stats.active === 0, 'no upload in flight');
+    const boundary = 'taken-off-mid-upload';
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    let finish = () => {};
+    const held = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(
+          bytes(
+            `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${token}\r\n` +
+              `--${boundary}\r\nContent-Disposition: form-data; name="body"\r\n\r\nstill here\r\n` +
+              `--${boundary}\r\nContent-Disposition: form-data; name="attachment"; filename="late.txt"\r\n` +
+              'Content-Type: text/plain\r\n\r\nthe first bytes',
+          ),
+        );
+        finish = () => {
+          controller.enqueue(bytes(` and the last\r\n--${boundary}--\r\n`));
+          controller.close();
+        };
+      },
+    });
+    const answer = sender.fetch(`/requests/${request.key}/${action}`, {
+      method: 'POST',
+      body: held,
+      duplex: 'half',
+      headers: { origin: h.url, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    } as RequestInit & { headers: Record<string, string> });
+    await eventually(async () => h.app.uploads.stats.active === 1, 'the portal reading the held form');
+    const taken = await reporter.post(`/requests/${request.key}/participants/remove`, {
+      accountId: accountOf(email),
+      _csrf: csrfOf((await reporter.text(`/requests/${request.key}`)).body),
+    });
+    expect(taken.status, 'the reporter took her off').to.equal(303);
+    expect(requestOf(summary).participantIds).to.not.include(accountOf(email));
+    finish();
+    const res = await answer;
+    return { status: res.status, page: await res.text() };
+  };
+
+  for (const action of ['comment', 'attachment'] as const) {
+    it(`writes nothing of ${action === 'comment' ? 'a comment' : 'an upload'} form whose sender was taken off the request before its body ended: 404`, async () => {
+      const before = { comments: erikRequest().comments.length, files: erikRequest().attachments.length };
+      const from = h.logs.length;
+      const { status, page } = await postedWhileTakenOff(action, {
+        sender: bob,
+        email: 'bob@acme.test',
+        reporter: erik,
+        summary: 'Wi-Fi drops in meeting room Nile',
+      });
+      expect(status).to.equal(404);
+      expect(page).to.not.include('Wi-Fi drops in meeting room Nile');
+      expect(reasons(h, from)).to.include('PORTAL_REQUEST_NOT_FOUND');
+      expect(erikRequest().comments, 'comments').to.have.length(before.comments);
+      expect(erikRequest().attachments, 'files').to.have.length(before.files);
+    });
+  }
+
+  for (const action of ['comment', 'attachment'] as const) {
+    it(`refuses the files of ${action === 'comment' ? 'a comment' : 'an upload'} form whose sender is only its approver by the time its body ended: 403`, async () => {
+      // Alice's request awaits Mia's approval; Alice had made her a participant too, then takes her off.
+      const summary = 'Second monitor for home office';
+      const before = { comments: requestOf(summary).comments.length, files: requestOf(summary).attachments.length };
+      const from = h.logs.length;
+      const { status } = await postedWhileTakenOff(action, {
+        sender: mia,
+        email: 'mia.manager@acme.test',
+        reporter: alice,
+        summary,
+      });
+      expect(status).to.equal(403);
+      expect(reasons(h, from)).to.include('PORTAL_ACTION_APPROVER_ONLY');
+      expect(requestOf(summary).comments, 'comments').to.have.length(before.comments);
+      expect(requestOf(summary).attachments, 'files').to.have.length(before.files);
+    });
+  }
+});
