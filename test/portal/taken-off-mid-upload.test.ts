@@ -4,7 +4,14 @@
 import { expect } from 'chai';
 import type { CustomerRequest } from '../../dev/jsm-emulator/state.js';
 import { eventually } from '../../testkit/envtest.js';
-import { type Browser, csrfOf, type Harness, reasons, signIn, useHarness } from '../../testkit/portal-harness.js';
+import {
+  type Browser,
+  csrfOf,
+  type Harness,
+  reasons,
+  signIn,
+  useHarness,
+} from '../../testkit/portal-harness.js';
 
 describe('portal: a customer taken off a request while her form with files is on its way (ADR 0447)', () => {
   let h: Harness;
@@ -33,7 +40,12 @@ describe('portal: a customer taken off a request while her form with files is on
    */
   const postedWhileTakenOff = async (
     action: 'comment' | 'attachment',
-    { sender, email, reporter, summary }: { sender: Browser; email: string; reporter: Browser; summary: string },
+    {
+      sender,
+      email,
+      reporter,
+      summary,
+    }: { sender: Browser; email: string; reporter: Browser; summary: string },
   ) => {
     const request = requestOf(summary);
     if (!request.participantIds.includes(accountOf(email))) request.participantIds.push(accountOf(email));
@@ -100,7 +112,10 @@ describe('portal: a customer taken off a request while her form with files is on
     it(`refuses the files of ${action === 'comment' ? 'a comment' : 'an upload'} form whose sender is only its approver by the time its body ended: 403`, async () => {
       // Alice's request awaits Mia's approval; Alice had made her a participant too, then takes her off.
       const summary = 'Second monitor for home office';
-      const before = { comments: requestOf(summary).comments.length, files: requestOf(summary).attachments.length };
+      const before = {
+        comments: requestOf(summary).comments.length,
+        files: requestOf(summary).attachments.length,
+      };
       const from = h.logs.length;
       const { status } = await postedWhileTakenOff(action, {
         sender: mia,
