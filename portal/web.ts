@@ -36,6 +36,8 @@ export interface PortalWeb {
   /** The signed-in session (only after `signedIn`). */
   session(res: Response): Session;
   signedIn(req: Request, res: Response, next: NextFunction): void;
+  /** Answers a form whose session ended: 401 `PORTAL_SESSION_MISSING`, a page to sign in again and come back to it. */
+  formAfterSessionEnded(req: Request, res: Response): void;
   /** Url-encoded forms: the session's synchronizer token (the Origin is `originFirst`'s). */
   csrf(req: Request, res: Response, next: NextFunction): void;
   /** The same check for a form read by other means (multipart), once its body is read. */
@@ -172,6 +174,24 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
     const { t } = translatorOf(res);
     refuse(res, 403, 'PORTAL_CSRF', t('error.requestRefused.title'), t('error.formExpired'));
   };
+  /**
+   * A form sent after its session ended: sign in again and come back to that form, where the browser
+   * kept what was typed (pages/drafts.ts).
+   */
+  const formAfterSessionEnded = (req: Request, res: Response) => {
+    const { t } = translatorOf(res);
+    const reference = referenceOf(res, 'PORTAL_SESSION_MISSING');
+    noteRefusal(401, reference.reason, 'signed out', reference.id);
+    send(
+      res,
+      messagePage(pageContext(res), t('error.signedOut.title'), t('error.sessionEnded'), {
+        signIn: true,
+        returnTo: formPageOf(req.path),
+        reference,
+      }),
+      401,
+    );
+  };
   const csrfOk = (res: Response, token: unknown) => {
     if (csrfMatches(session(res), token)) return true;
     formExpired(res);
@@ -193,21 +213,9 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
         res.redirect(303, `${SIGN_IN_PATH}?return=${encodeURIComponent(safeReturnPath(req.originalUrl))}`);
         return;
       }
-      // A form sent after the session ended: sign in again and come back to that form, where the
-      // browser kept what was typed (pages/drafts.ts).
-      const { t } = translatorOf(res);
-      const reference = referenceOf(res, 'PORTAL_SESSION_MISSING');
-      noteRefusal(401, reference.reason, 'signed out', reference.id);
-      send(
-        res,
-        messagePage(pageContext(res), t('error.signedOut.title'), t('error.sessionEnded'), {
-          signIn: true,
-          returnTo: formPageOf(req.path),
-          reference,
-        }),
-        401,
-      );
+      formAfterSessionEnded(req, res);
     },
+    formAfterSessionEnded,
     csrf(req, res, next) {
       if (csrfOk(res, (req.body as Record<string, unknown> | undefined)?.['_csrf'])) next();
     },

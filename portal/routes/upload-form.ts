@@ -18,7 +18,7 @@ const BUSY_RETRY_AFTER_SECONDS = 5;
 
 type UploadServices = Pick<
   PortalServices,
-  'uploads' | 'uploadSpoolShare' | 'maxUploadBytes' | 'telemetry' | 'logger'
+  'uploads' | 'uploadSpoolShare' | 'maxUploadBytes' | 'telemetry' | 'logger' | 'sessions'
 >;
 
 /** `res.locals` key of the promise that the upload route's handler has returned (`uploadRoute`). */
@@ -55,8 +55,9 @@ export function uploadRoute(
  * tenant taken (503 with Retry-After, PORTAL_UPLOADS_BUSY), as many ended forms' folders still being
  * removed (the same, PORTAL_UPLOAD_REMOVALS_BEHIND), the tenant's share of the pool's spool held (503
  * with Retry-After, PORTAL_POOL_SHARE_UPLOADS_BUSY), no room in the pool's spool (503 with
- * Retry-After, PORTAL_POOL_UPLOADS_BUSY), a refused form (413/415); and when the client went away
- * before or while its body was read (nothing to answer; its partial files are gone with the slot).
+ * Retry-After, PORTAL_POOL_UPLOADS_BUSY), a refused form (413/415), a session that ended while its
+ * body was read (401, ADR 0447); and when the client went away before or while its body was read
+ * (nothing to answer; its partial files are gone with the slot).
  * Nothing of a refused body is spooled: the refusals come before it is read.
  */
 export async function readUploadForm(
@@ -100,6 +101,13 @@ export async function readUploadForm(
   try {
     const form = await readMultipart(req, limits, slot);
     read = true;
+    // The body may have taken minutes: a session signed out or ended by an admin meanwhile writes
+    // nothing with it, as a form sent after its session ended (ADR 0447).
+    if (!(await services.sessions.get(web.session(res).id))) {
+      delete res.locals['session'];
+      web.formAfterSessionEnded(req, res);
+      return undefined;
+    }
     // The form took the customer's time; what follows is the page's Atlassian work (ADR 0362).
     pageStartsOver();
     return form;

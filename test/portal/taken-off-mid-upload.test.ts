@@ -1,19 +1,21 @@
-// A form with files is read after the request's visibility (ADR 0392): its body may take minutes. A
-// customer taken off the request meanwhile (its reporter removed her, an agent took her organization off
-// it) must not have her comment or files written to it when the body ends (ADR 0447).
+// A form with files is read after the request's visibility (ADR 0392) and the session: its body may take
+// minutes. A customer taken off the request meanwhile (its reporter removed her, an agent took her
+// organization off it), or whose session ended (signed out in another tab, ended by an admin), must not
+// have her comment, files or request written when the body ends (ADR 0447).
 import { expect } from 'chai';
 import type { CustomerRequest } from '../../dev/jsm-emulator/state.js';
 import { eventually } from '../../testkit/envtest.js';
 import {
-  type Browser,
+  Browser,
   csrfOf,
   type Harness,
   reasons,
   signIn,
+  signOut,
   useHarness,
 } from '../../testkit/portal-harness.js';
 
-describe('portal: a customer taken off a request while her form with files is on its way (ADR 0447)', () => {
+describe('portal: a form with files whose sender lost the right to send it while its body was on its way (ADR 0447)', () => {
   let h: Harness;
   let erik: Browser;
   let bob: Browser;
@@ -34,9 +36,56 @@ describe('portal: a customer taken off a request while her form with files is on
   const erikRequest = () => requestOf('Wi-Fi drops in meeting room Nile');
 
   /**
-   * `sender` (`email`) posts `action` on the request `summary` with a file whose last bytes the test
-   * holds; once the portal has read that she may see it and is reading the body (it holds an upload
-   * slot), its reporter takes her off the request from its page; then the body ends. Her answer.
+   * Posts a multipart form of `fields` and a file to `path` as `sender`, its last bytes held; once the
+   * portal is reading the body (it holds the tenant's upload slot: whatever the route reads first has
+   * been read), runs `meanwhile`, then ends the body. The answer.
+   */
+  const heldPost = async (
+    sender: Browser,
+    path: string,
+    fields: Record<string, string>,
+    meanwhile: () => Promise<void>,
+  ) => {
+    await eventually(async () => h.app.uploads.stats.active === 0, 'no upload in flight');
+    const boundary = 'taken-off-mid-upload';
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    let finish = () => {};
+    const held = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(
+          bytes(
+            Object.entries(fields)
+              .map(
+                ([name, value]) =>
+                  `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+              )
+              .join('') +
+              `--${boundary}\r\nContent-Disposition: form-data; name="attachment"; filename="late.txt"\r\n` +
+              'Content-Type: text/plain\r\n\r\nthe first bytes',
+          ),
+        );
+        finish = () => {
+          controller.enqueue(bytes(` and the last\r\n--${boundary}--\r\n`));
+          controller.close();
+        };
+      },
+    });
+    const answer = sender.fetch(path, {
+      method: 'POST',
+      body: held,
+      duplex: 'half',
+      headers: { origin: h.url, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    } as RequestInit & { headers: Record<string, string> });
+    await eventually(async () => h.app.uploads.stats.active === 1, 'the portal reading the held form');
+    await meanwhile();
+    finish();
+    const res = await answer;
+    return { status: res.status, page: await res.text() };
+  };
+
+  /**
+   * `sender` (`email`) posts `action` on the request `summary` with a file (heldPost); while its body
+   * is on its way, the request's reporter takes her off it from its page. Her answer.
    */
   const postedWhileTakenOff = async (
     action: 'comment' | 'attachment',
@@ -51,43 +100,15 @@ describe('portal: a customer taken off a request while her form with files is on
     if (!request.participantIds.includes(accountOf(email))) request.participantIds.push(accountOf(email));
     const page = await sender.text(`/requests/${request.key}`);
     expect(page.status, 'she reads it as a participant').to.equal(200);
-    const token = csrfOf(page.body);
-    await eventually(async () => h.app.uploads.stats.active === 0, 'no upload in flight');
-    const boundary = 'taken-off-mid-upload';
-    const bytes = (text: string) => new TextEncoder().encode(text);
-    let finish = () => {};
-    const held = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(
-          bytes(
-            `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${token}\r\n` +
-              `--${boundary}\r\nContent-Disposition: form-data; name="body"\r\n\r\nstill here\r\n` +
-              `--${boundary}\r\nContent-Disposition: form-data; name="attachment"; filename="late.txt"\r\n` +
-              'Content-Type: text/plain\r\n\r\nthe first bytes',
-          ),
-        );
-        finish = () => {
-          controller.enqueue(bytes(` and the last\r\n--${boundary}--\r\n`));
-          controller.close();
-        };
-      },
+    const fields = { _csrf: csrfOf(page.body), body: 'still here' };
+    return heldPost(sender, `/requests/${request.key}/${action}`, fields, async () => {
+      const taken = await reporter.post(`/requests/${request.key}/participants/remove`, {
+        accountId: accountOf(email),
+        _csrf: csrfOf((await reporter.text(`/requests/${request.key}`)).body),
+      });
+      expect(taken.status, 'the reporter took her off').to.equal(303);
+      expect(requestOf(summary).participantIds).to.not.include(accountOf(email));
     });
-    const answer = sender.fetch(`/requests/${request.key}/${action}`, {
-      method: 'POST',
-      body: held,
-      duplex: 'half',
-      headers: { origin: h.url, 'content-type': `multipart/form-data; boundary=${boundary}` },
-    } as RequestInit & { headers: Record<string, string> });
-    await eventually(async () => h.app.uploads.stats.active === 1, 'the portal reading the held form');
-    const taken = await reporter.post(`/requests/${request.key}/participants/remove`, {
-      accountId: accountOf(email),
-      _csrf: csrfOf((await reporter.text(`/requests/${request.key}`)).body),
-    });
-    expect(taken.status, 'the reporter took her off').to.equal(303);
-    expect(requestOf(summary).participantIds).to.not.include(accountOf(email));
-    finish();
-    const res = await answer;
-    return { status: res.status, page: await res.text() };
   };
 
   for (const action of ['comment', 'attachment'] as const) {
@@ -129,4 +150,55 @@ describe('portal: a customer taken off a request while her form with files is on
       expect(requestOf(summary).attachments, 'files').to.have.length(before.files);
     });
   }
+
+  describe('a session that ends while its form with files is on its way', () => {
+    /** Alice's own request, and the raise form of "Get IT help". */
+    const ownRequest = () => requestOf('Laptop screen flickers');
+    const raisePath = () =>
+      `/desk/1/create/${[...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Get IT help')!.id}`;
+    const forms: { name: string; path: () => string; fields: Record<string, string> }[] = [
+      {
+        name: 'a comment with a file',
+        path: () => `/requests/${ownRequest().key}/comment`,
+        fields: { body: 'late' },
+      },
+      { name: 'an upload', path: () => `/requests/${ownRequest().key}/attachment`, fields: {} },
+      {
+        name: 'a raise form with a file',
+        path: raisePath,
+        fields: { f_summary: 'Raised after signing out' },
+      },
+    ];
+    for (const form of forms) {
+      it(`writes nothing of ${form.name} whose session was signed out in another tab before its body ended: 401`, async () => {
+        const sender = await signIn(h, 'alice@acme.test');
+        const token = csrfOf(
+          (await sender.text(form.path().startsWith('/desk') ? form.path() : `/requests/${ownRequest().key}`))
+            .body,
+        );
+        const before = {
+          comments: ownRequest().comments.length,
+          files: ownRequest().attachments.length,
+          requests: h.emulator.state.requests.size,
+        };
+        const from = h.logs.length;
+        const { status, page } = await heldPost(
+          sender,
+          form.path(),
+          { _csrf: token, ...form.fields },
+          async () => {
+            // The same cookie in another tab: the session ends, this post's body still on its way.
+            const tab = new Browser(h.url, new Map(sender.cookies));
+            await signOut(tab);
+          },
+        );
+        expect(status).to.equal(401);
+        expect(page).to.not.include('Alice Anders');
+        expect(reasons(h, from)).to.include('PORTAL_SESSION_MISSING');
+        expect(ownRequest().comments, 'comments').to.have.length(before.comments);
+        expect(ownRequest().attachments, 'files').to.have.length(before.files);
+        expect(h.emulator.state.requests.size, 'requests').to.equal(before.requests);
+      });
+    }
+  });
 });
