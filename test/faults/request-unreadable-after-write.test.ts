@@ -44,6 +44,8 @@ describe('faults: the request’s page cannot be read after a write failed, Atla
   const key = () => h.keyOf('Laptop screen flickers');
   /** A form, what its page says after each failure, and what it keeps of it. */
   type Variant = RequestWriteForm & {
+    /** Searches a post makes to see the request: a form with files twice, before and after its body (ADR 0447). */
+    visibilitySearches: number;
     unconfirmed: string;
     stillWriting: string;
     notSent: string;
@@ -54,6 +56,7 @@ describe('faults: the request’s page cannot be read after a write failed, Atla
     const forms = requestWriteForms(() => ({ h, browser: browser() }), TEXT, LOOP_STEP.id);
     const comment: Variant = {
       ...forms.comment,
+      visibilitySearches: 1,
       unconfirmed: 'We could not confirm whether your comment was added.',
       stillWriting: 'Your comment is still being sent from your earlier click',
       notSent: 'Your comment was not added.',
@@ -64,10 +67,12 @@ describe('faults: the request’s page cannot be read after a write failed, Atla
       'a comment with a file': {
         ...comment,
         ...forms.commentWithFile,
+        visibilitySearches: 2,
         kept: [...comment.kept, 'type="file" name="attachment"'],
       },
       'a file': {
         ...forms.file,
+        visibilitySearches: 2,
         unconfirmed: 'We could not confirm whether your file was attached.',
         stillWriting: 'Your file is still being sent from your earlier click',
         notSent: 'Your file was not attached',
@@ -75,6 +80,7 @@ describe('faults: the request’s page cannot be read after a write failed, Atla
       },
       'a step with a comment': {
         ...forms.stepWithComment,
+        visibilitySearches: 1,
         unconfirmed: 'We could not confirm whether the request was updated.',
         stillWriting: 'That step is still being sent from your earlier click',
         notSent: 'The request was not updated.',
@@ -145,9 +151,13 @@ describe('faults: the request’s page cannot be read after a write failed, Atla
       try {
         const first = variant.send(k, page);
         await eventually(async () => h.emulator.faults.hits()[0] === 1, 'the first write held at Atlassian');
-        // The second post's own look at the request's visibility is answered (it searches once); every
-        // search after it fails, the page's first: the request cannot be read for its page.
-        h.emulator.faults.add({ pathPrefix: '/rest/api/3/search', method: 'POST', times: 1 });
+        // The second post's own looks at the request's visibility are answered; every search after them
+        // fails, the page's first: the request cannot be read for its page.
+        h.emulator.faults.add({
+          pathPrefix: '/rest/api/3/search',
+          method: 'POST',
+          times: variant.visibilitySearches,
+        });
         h.emulator.faults.add({ pathPrefix: '/rest/api/3/search', method: 'POST', status: 503 });
         const again = await variant.send(k, page);
         expect(again.status).to.equal(409);
