@@ -7,6 +7,7 @@ import { createTranslator, LOCALES } from '../../common/i18n/index.js';
 import { PROBLEM_TEXT, problemKey, problemText } from '../../portal/pages/refusals.js';
 import { englishIn } from '../../testkit/catalogue-text.js';
 import { eventually } from '../../testkit/envtest.js';
+import { postHeldUpload } from '../../testkit/held-upload.js';
 import {
   attemptSignIn,
   Browser,
@@ -432,30 +433,11 @@ describe('portal: the tenant’s own upload limits, said in German', () => {
     // (upload-form.ts): until then the held upload below would itself be refused as busy.
     await eventually(async () => h.app.uploads.stats.active === 0, 'no upload in flight before the held one');
     // An upload whose body the test ends: it holds the tenant's one slot until then.
-    const boundary = 'held-upload';
-    const bytes = (text: string) => new TextEncoder().encode(text);
-    let finish = () => {};
-    const held = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(
-          bytes(
-            `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${token}\r\n` +
-              `--${boundary}\r\nContent-Disposition: form-data; name="attachment"; filename="slow.txt"\r\n` +
-              'Content-Type: text/plain\r\n\r\nthe first bytes',
-          ),
-        );
-        finish = () => {
-          controller.enqueue(bytes(`\r\n--${boundary}--\r\n`));
-          controller.close();
-        };
-      },
+    const held = postHeldUpload(alice, path, {
+      origin: h.url,
+      fields: { _csrf: token },
+      fileName: 'slow.txt',
     });
-    const first = alice.fetch(path, {
-      method: 'POST',
-      body: held,
-      duplex: 'half',
-      headers: { origin: h.url, 'content-type': `multipart/form-data; boundary=${boundary}` },
-    } as RequestInit & { headers: Record<string, string> });
     await eventually(async () => h.app.uploads.stats.active === 1, 'the held upload to have the slot');
     const body = new FormData();
     body.append('_csrf', token);
@@ -465,7 +447,7 @@ describe('portal: the tenant’s own upload limits, said in German', () => {
       body,
       headers: { origin: h.url, 'accept-language': 'de' },
     });
-    finish();
+    held.finish();
     expect(busy.status).to.equal(503);
     expect(busy.headers.get('retry-after')).to.equal('5');
     const page = await busy.text();
@@ -473,7 +455,7 @@ describe('portal: the tenant’s own upload limits, said in German', () => {
       'Gerade werden viele Dateien hochgeladen. Bitte versuchen Sie es in 5 Sekunden erneut.',
     );
     expect(englishIn(page, 'de')).to.deep.equal([]);
-    expect((await first).status, 'the held upload completes').to.equal(303);
+    expect((await held.answer).status, 'the held upload completes').to.equal(303);
   });
 });
 

@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import type { CustomerRequest } from '../../dev/jsm-emulator/state.js';
 import { eventually } from '../../testkit/envtest.js';
+import { postHeldUpload } from '../../testkit/held-upload.js';
 import {
   Browser,
   csrfOf,
@@ -47,39 +48,11 @@ describe('portal: a form with files whose sender lost the right to send it while
     meanwhile: () => Promise<void>,
   ) => {
     await eventually(async () => h.app.uploads.stats.active === 0, 'no upload in flight');
-    const boundary = 'taken-off-mid-upload';
-    const bytes = (text: string) => new TextEncoder().encode(text);
-    let finish = () => {};
-    const held = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(
-          bytes(
-            Object.entries(fields)
-              .map(
-                ([name, value]) =>
-                  `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
-              )
-              .join('') +
-              `--${boundary}\r\nContent-Disposition: form-data; name="attachment"; filename="late.txt"\r\n` +
-              'Content-Type: text/plain\r\n\r\nthe first bytes',
-          ),
-        );
-        finish = () => {
-          controller.enqueue(bytes(` and the last\r\n--${boundary}--\r\n`));
-          controller.close();
-        };
-      },
-    });
-    const answer = sender.fetch(path, {
-      method: 'POST',
-      body: held,
-      duplex: 'half',
-      headers: { origin: h.url, 'content-type': `multipart/form-data; boundary=${boundary}` },
-    } as RequestInit & { headers: Record<string, string> });
+    const held = postHeldUpload(sender, path, { origin: h.url, fields, fileName: 'late.txt' });
     await eventually(async () => h.app.uploads.stats.active === 1, 'the portal reading the held form');
     await meanwhile();
-    finish();
-    const res = await answer;
+    held.finish();
+    const res = await held.answer;
     return { status: res.status, page: await res.text() };
   };
 
